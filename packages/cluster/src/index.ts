@@ -1,0 +1,24 @@
+export { ClusterSchema, Node, Network, Features, Sops, Taint, DiskSelector, platforms } from './schema.ts';
+export type { Cluster, ClusterInput, ClusterNode, Platform } from './schema.ts';
+export { crossValidate, formatPath } from './validate.ts';
+export type { Finding, CrossFieldResult } from './validate.ts';
+export { loadCluster, loadClusterFile, validateClusterText } from './load.ts';
+export type { LoadedCluster, ValidationOutcome } from './load.ts';
+export {
+  apiEndpoint,
+  controlPlanes,
+  workers,
+  nameservers,
+  nodeArch,
+  nodeInstallDisk,
+  nodeLink,
+  talosContract,
+  talosVersion,
+  kubernetesVersion,
+  n8nHost,
+} from './derive.ts';
+export { supportedTalosLines, talosLineFor, parseVersion, compareVersions } from './versions.ts';
+export type { TalosLine } from './versions.ts';
+export { EXAMPLE_KEY_HEADER, isExampleKeyText, clusterKeyFile, clusterUsesExampleKeyFile } from './example-key.ts';
+export { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
+export * as ipv4 from './ipv4.ts';

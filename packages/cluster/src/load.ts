@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ProblemList, UserError, clusterDir, workspaceRelative } from '@groundwork/kit';
+import { ClusterSchema, type Cluster } from './schema.ts';
+import { crossValidate, type Finding } from './validate.ts';
+import { findingsFromZod } from './issues.ts';
+
+export interface LoadedCluster {
+  name: string;
+  /** Absolute path of clusters/<name>/. */
+  dir: string;
+  /** Absolute path of the cluster file. */
+  file: string;
+  config: Cluster;
+  /** Messages that do not stop anything, already prefixed with the file and field. */
+  warnings: string[];
+}
+
+export interface ValidationOutcome {
+  config?: Cluster;
+  errors: string[];
+  warnings: string[];
+}
+
+/**
+ * Validates cluster-file text. Every message starts with `label` (the file as the user knows it) and the field
+ * path, so it can be printed as is: `clusters/pi/cluster.yaml: nodes[2].ip: 10.0.9.4 is outside ...`.
+ */
+export function validateClusterText(text: string, label: string, folderName?: string): ValidationOutcome {
+  const prefix = (f: Finding) => `${label}: ${f.path}: ${f.message}`;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  if (doc.errors.length > 0) {
+    return {
+      errors: doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return `${label}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`;
+      }),
+      warnings: [],
+    };
+  }
+  const parsed = ClusterSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  if (!parsed.success) return { errors: findingsFromZod(parsed.error, ClusterSchema).map(prefix), warnings: [] };
+  const { errors, warnings } = crossValidate(parsed.data, folderName);
+  const result: ValidationOutcome = { errors: errors.map(prefix), warnings: warnings.map(prefix) };
+  if (errors.length === 0) result.config = parsed.data;
+  return result;
+}
+
+/** Loads and validates a cluster file; any error stops with every problem listed at once. */
+export function loadClusterFile(file: string, root?: string): LoadedCluster {
+  if (!existsSync(file)) throw new UserError(`${file}: no such cluster file`);
+  const label = root ? workspaceRelative(root, file) : file;
+  const folder = basename(dirname(file));
+  const outcome = validateClusterText(readFileSync(file, 'utf8'), label, folder);
+  if (outcome.errors.length > 0 || !outcome.config) {
+    throw new ProblemList(`${label} is not a valid cluster file:`, outcome.errors, { exitCode: 2 });
+  }
+  return { name: outcome.config.name, dir: dirname(file), file, config: outcome.config, warnings: outcome.warnings };
+}
+
+export function loadCluster(root: string, name: string): LoadedCluster {
+  return loadClusterFile(join(clusterDir(root, name), 'cluster.yaml'), root);
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/**
+ * The cluster file, clusters/<name>/cluster.yaml. Every object is strict so that a typo is an error that
+ * names the field instead of a setting silently ignored. Cross-field rules live in validate.ts.
+ */
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label (a-z, 0-9 and "-", at most 63 characters)');
+
+const dnsName = z
+  .string()
+  .regex(/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, 'must be a lowercase DNS name');
+
+const semver = z.string().regex(/^v?\d+\.\d+\.\d+$/, 'must be a version such as v1.13.9 or 1.36.3');
+
+const ipv4 = z.ipv4({ error: 'must be an IPv4 address' });
+const cidrv4 = z.cidrv4({ error: 'must be an IPv4 CIDR such as 10.0.1.0/24' });
+
+const ageRecipient = z
+  .string()
+  .regex(/^age1(pq1)?[02-9ac-hj-np-z]+$/, 'must be an age recipient (age1… for X25519, age1pq1… for post-quantum)');
+
+const pgpFingerprint = z
+  .string()
+  .transform((s) => s.replace(/\s+/g, '').toUpperCase())
+  .pipe(z.string().regex(/^[0-9A-F]{40}$/, 'must be a 40-character PGP fingerprint'));
+
+const labelKey = z
+  .string()
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'must be a Kubernetes label key (optional-prefix/name)',
+  );
+const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value');
+
+export const platforms = ['rpi4', 'metal', 'proxmox', 'docker'] as const;
+export type Platform = (typeof platforms)[number];
+
+export const Taint = z.strictObject({
+  key: labelKey,
+  value: labelValue.optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+});
+
+export const DiskSelector = z
+  .strictObject({
+    size: z.string().optional().describe('Size match as Talos takes it, e.g. ">= 100GB" or "256GB".'),
+    model: z.string().optional(),
+    serial: z.string().optional(),
+    wwid: z.string().optional(),
+    type: z.enum(['ssd', 'hdd', 'nvme', 'sd']).optional(),
+    busPath: z.string().optional(),
+  })
+  .describe('Talos install disk selector; the first disk matching every field is used.');
+
+export const Node = z.strictObject({
+  name: dnsLabel.describe('Hostname of the node.'),
+  ip: ipv4.describe('Static address of the node inside network.nodeCidr.'),
+  role: z.enum(['controlplane', 'worker']),
+  platform: z.enum(platforms).describe('rpi4 (Raspberry Pi 4), metal (bare metal), proxmox (VM with the QEMU guest agent) or docker.'),
+  arch: z.enum(['amd64', 'arm64']).optional().describe('Defaults to arm64 for rpi4 and amd64 otherwise.'),
+  installDisk: z.string().regex(/^\/dev\/\S+$/, 'must be a device path such as /dev/sda').optional(),
+  installDiskSelector: DiskSelector.optional(),
+  link: z.string().regex(/^[A-Za-z0-9._-]{1,15}$/, 'must be a network link name such as eth0').optional()
+    .describe('Network link that carries the static address; defaults per platform (end0, ens18, eth0).'),
+  mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'must be a lowercase MAC address').optional()
+    .describe('Select the link by hardware address instead of by name.'),
+  labels: z.record(labelKey, labelValue).default({}),
+  taints: z.array(Taint).default([]),
+  extensions: z.array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be an extension such as siderolabs/iscsi-tools')).default([])
+    .describe('Extra Talos system extensions baked into this node\'s Image Factory schematic.'),
+});
+
+export const Network = z.strictObject({
+  nodeCidr: cidrv4.describe('The LAN the nodes live on.'),
+  gateway: ipv4,
+  nameservers: z.array(ipv4).min(1).optional().describe('Defaults to the gateway.'),
+  ntp: z.array(z.string().min(1)).default(['time.cloudflare.com']),
+  podCidr: cidrv4.default('10.244.0.0/16'),
+  serviceCidr: cidrv4.default('10.96.0.0/12'),
+  vlan: z.number().int().min(1).max(4094).optional(),
+  mtu: z.number().int().min(576).max(9216).optional(),
+  vip: z
+    .strictObject({
+      address: ipv4.describe('Shared address for the Kubernetes API, held by one control plane at a time.'),
+      link: z.string().regex(/^[A-Za-z0-9._-]{1,15}$/).optional().describe('Link the VIP lives on; defaults to the control planes\' link.'),
+    })
+    .optional(),
+});
+
+const enabled = (value: boolean) => z.boolean().default(value);
+
+export const Features = z.strictObject({
+  cilium: z.strictObject({ enabled: enabled(true), kubeProxyReplacement: enabled(true) }).prefault({}),
+  ingress: z.strictObject({ enabled: enabled(true), loadBalancerIp: ipv4.optional() }).prefault({}),
+  cloudflareTunnel: z.strictObject({ enabled: enabled(false) }).prefault({}),
+  localStorage: z
+    .strictObject({ enabled: enabled(true), hostPath: z.string().regex(/^\/var\//, 'must live under /var (the rest of Talos is read-only)').default('/var/mnt/local-path-provisioner') })
+    .prefault({}),
+  observability: z.strictObject({ enabled: enabled(false), controlPlaneMetrics: enabled(true) }).prefault({}),
+  n8n: z
+    .strictObject({
+      enabled: enabled(false),
+      host: dnsName.optional().describe('Public host name; defaults to n8n.<domain>.'),
+      workers: z.number().int().min(1).max(20).default(1),
+      concurrency: z.number().int().min(1).max(50).default(5),
+      webhookProcessors: z.number().int().min(0).max(10).default(1),
+      timezone: z.string().default('UTC'),
+    })
+    .prefault({}),
+  dr: z
+    .strictObject({
+      enabled: enabled(false),
+      etcdSchedule: z.string().default('0 */6 * * *'),
+      postgresSchedule: z.string().default('30 1 * * *'),
+    })
+    .prefault({}),
+});
+
+export const Sops = z
+  .strictObject({
+    age: z.array(ageRecipient).default([]).describe('age recipients (public keys) that every secret of this cluster is encrypted to.'),
+    pgp: z.array(pgpFingerprint).default([]).describe('PGP fingerprints that every secret of this cluster is encrypted to.'),
+  })
+  .describe('Who can decrypt this cluster\'s secrets.');
+
+export const ClusterSchema = z.strictObject({
+  apiVersion: z.literal('groundwork.dev/v1alpha1'),
+  kind: z.literal('Cluster'),
+  name: dnsLabel.describe('Cluster name; must match the folder clusters/<name>/.'),
+  description: z.string().optional(),
+  domain: dnsName.describe('DNS domain the cluster\'s services are published under.'),
+  versions: z.strictObject({
+    talos: semver.describe('Talos Linux version, e.g. v1.13.9.'),
+    kubernetes: semver.describe('Kubernetes version, e.g. 1.36.3.'),
+  }),
+  endpoint: z
+    .url({ protocol: /^https$/, error: 'must be an https:// URL such as https://10.0.1.10:6443' })
+    .optional()
+    .describe('Kubernetes API endpoint; defaults to the VIP or the only control plane, port 6443.'),
+  controlPlane: z.strictObject({ allowWorkloads: enabled(false).describe('Schedule ordinary pods on control planes too.') }).prefault({}),
+  network: Network,
+  nodes: z.array(Node).min(1, 'must list at least one node'),
+  features: Features.prefault({}),
+  sops: Sops,
+});
+
+export type ClusterInput = z.input<typeof ClusterSchema>;
+export type Cluster = z.output<typeof ClusterSchema>;
+export type ClusterNode = Cluster['nodes'][number];

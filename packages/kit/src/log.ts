@@ -1,0 +1,46 @@
+/**
+ * Console output shared by every script: short status lines on stderr (stdout stays free for data such as
+ * decrypted files), and progress for long waits that says what is being waited on and for how long.
+ */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  ok(message: string): void;
+  /** Runs `work`, printing a start line, a heartbeat every `heartbeatMs` while it runs, and the elapsed time. */
+  progress<T>(label: string, work: () => Promise<T>, options?: { heartbeatMs?: number }): Promise<T>;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}m${Math.round(seconds - minutes * 60)
+    .toString()
+    .padStart(2, '0')}s`;
+}
+
+export function createLogger(prefix: string, stream: NodeJS.WritableStream = process.stderr): Logger {
+  const write = (mark: string, message: string) => stream.write(`${mark} [${prefix}] ${message}\n`);
+  return {
+    info: (message) => write('·', message),
+    warn: (message) => write('!', message),
+    ok: (message) => write('✓', message),
+    async progress(label, work, options = {}) {
+      const started = performance.now();
+      write('…', `${label}`);
+      const timer = setInterval(() => write('…', `${label}: still waiting (${formatDuration(performance.now() - started)})`), options.heartbeatMs ?? 10_000);
+      timer.unref();
+      try {
+        const result = await work();
+        write('✓', `${label} (${formatDuration(performance.now() - started)})`);
+        return result;
+      } catch (error) {
+        write('✗', `${label} failed after ${formatDuration(performance.now() - started)}`);
+        throw error;
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}
