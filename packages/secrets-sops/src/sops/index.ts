@@ -1,0 +1,24 @@
+/** SOPS in TypeScript: the library behind gw-sops and every groundwork layer that reads secrets. */
+export { SopsError, codes } from './errors.ts';
+export { Comment, GoFloat, GoInt, GoTime, Mapping, Sequence, cloneValue } from './values.ts';
+export type { Branches, Leaf, Value, Entry } from './values.ts';
+export { encryptLeaf, decryptLeaf, isEncryptedValue, parseEncryptedValue, NonceStash } from './cipher.ts';
+export { encryptBranches, decryptBranches, plaintextMac } from './tree.ts';
+export { normalizeRules, shouldBeEncrypted, goRegExp, DEFAULT_UNENCRYPTED_SUFFIX } from './rules.ts';
+export type { EncryptionRules } from './rules.ts';
+export { metadataFromMapping, metadataToMapping, rfc3339ToAad, nowRfc3339, SOPS_FORMAT_VERSION } from './metadata.ts';
+export type { Metadata, MasterKey, KeyGroup, AgeMasterKey, PgpMasterKey } from './metadata.ts';
+export { storeFor, formatForPath, parseFormat, parseJsonValue, FORMATS } from './stores/index.ts';
+export type { Format, Store, StoreOptions } from './stores/index.ts';
+export { findConfigFile, loadConfig, parseConfig, creationRuleFor, rulePath } from './config.ts';
+export type { SopsConfig, CreationRule } from './config.ts';
+export { openEncrypted, sealOpenFile, encryptPlain, emitPlaintext, rotate, updateKeys, valuesEqual, fileStatus } from './file.ts';
+export type { OpenFile, OpenOptions, EncryptOptions, KeyChanges, KeyUpdate } from './file.ts';
+export { parseTreePath, valueAt, setAt, unsetAt, KeyNotFound } from './treepath.ts';
+export type { TreePath } from './treepath.ts';
+export { createKeyServices, retrieveDataKey, wrapDataKey, newDataKey, DEFAULT_DECRYPTION_ORDER } from './keys/datakey.ts';
+export type { KeyServices } from './keys/datakey.ts';
+export { AgeIdentities, parseAgeKeyText, defaultAgeKeyFile } from './keys/identities.ts';
+export { generateAgeIdentity, ageRecipientOf, ageRecipientKind, parseAgeRecipients, wrapForAge, unwrapWithAge } from './keys/age.ts';
+export { PgpKeyring, normalizeFingerprint } from './keys/pgp.ts';
+export { split as shamirSplit, combine as shamirCombine } from './keys/shamir.ts';
