@@ -5,24 +5,25 @@ import { loadCluster } from './load.ts';
 import { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
 import { apiEndpoint, controlPlanes, workers } from './derive.ts';
 
-await runCommand(
-  {
-    usage: 'gw-cluster <validate|list|schema> [--cluster=NAME] [--write|--check]',
-    summary: 'Validate cluster files and manage the cluster-file JSON Schema.',
-    details: [
-      'Commands:',
-      '  validate   check clusters/<name>/cluster.yaml (all clusters unless --cluster is given)',
-      '  list       print each cluster with its nodes and API endpoint',
-      '  schema     print the JSON Schema; --write updates packages/cluster/cluster.schema.json, --check fails if it is stale',
-    ].join('\n'),
-    options: {
-      cluster: { type: 'string', valueName: 'NAME', description: 'Cluster name, a comma list, or * for all.' },
-      write: { type: 'boolean', description: 'schema: write the committed schema file.' },
-      check: { type: 'boolean', description: 'schema: fail when the committed schema file is out of date.' },
-    },
-    positionals: { name: 'COMMAND', description: 'validate, list or schema', min: 1, max: 1 },
+const spec = {
+  usage: 'gw-cluster <validate|list|schema> [--cluster=NAME] [--write|--check]',
+  summary: 'Validate cluster files and manage the cluster-file JSON Schema.',
+  details: [
+    'Commands:',
+    '  validate   check clusters/<name>/cluster.yaml (all clusters unless --cluster is given)',
+    '  list       print each cluster with its nodes and API endpoint',
+    '  schema     print the JSON Schema; --write updates packages/cluster/cluster.schema.json, --check fails if it is stale',
+  ].join('\n'),
+  options: {
+    cluster: { type: 'string', valueName: 'NAME', description: 'Cluster name, a comma list, or * for all.' },
+    write: { type: 'boolean', description: 'schema: write the committed schema file.' },
+    check: { type: 'boolean', description: 'schema: fail when the committed schema file is out of date.' },
   },
-  ({ options, positionals }) => {
+  positionals: { name: 'COMMAND', description: 'validate, list or schema', min: 1, max: 1 },
+} as const;
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(spec, ({ options, positionals }) => {
     const command = positionals[0];
     if (command === 'schema') {
       const text = clusterJsonSchema();
@@ -61,5 +62,7 @@ await runCommand(
       return 0;
     }
     throw new UserError(`unknown command "${command}"`, { exitCode: 2, hint: 'use validate, list or schema' });
-  },
-);
+  }, argv);
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -98,13 +98,14 @@ export function reportFailure(error: unknown, stderr: NodeJS.WritableStream = pr
 
 /**
  * Runs a script's main function with the shared conventions: --help, argument errors with exit code 2,
- * user errors without stacks, and a Node version check.
+ * user errors without stacks, and a Node version check. Returns the exit code; entry scripts end with
+ * `if (import.meta.main) process.exitCode = await main(process.argv.slice(2));`.
  */
 export async function runCommand<O extends Record<string, OptionSpec>>(
   spec: CommandSpec<O>,
   main: (parsed: Parsed<O>) => Promise<number | void> | number | void,
   argv: string[] = process.argv.slice(2),
-): Promise<void> {
+): Promise<number> {
   let code = 0;
   try {
     assertSupportedNode();
@@ -117,7 +118,7 @@ export async function runCommand<O extends Record<string, OptionSpec>>(
   } catch (error) {
     code = reportFailure(error);
   }
-  process.exitCode = code;
+  return code;
 }
 
 /** groundwork targets Node 24; the npm `node` package provides it inside the workspace. */
