@@ -22,3 +22,5 @@ export type { TalosLine } from './versions.ts';
 export { EXAMPLE_KEY_HEADER, isExampleKeyText, clusterKeyFile, clusterUsesExampleKeyFile } from './example-key.ts';
 export { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
 export * as ipv4 from './ipv4.ts';
+export { runLayerScript } from './layer-script.ts';
+export type { LayerScript, LayerAction, ClusterOutcome } from './layer-script.ts';

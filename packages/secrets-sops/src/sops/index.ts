@@ -20,5 +20,6 @@ export { createKeyServices, retrieveDataKey, wrapDataKey, newDataKey, DEFAULT_DE
 export type { KeyServices } from './keys/datakey.ts';
 export { AgeIdentities, parseAgeKeyText, defaultAgeKeyFile } from './keys/identities.ts';
 export { generateAgeIdentity, ageRecipientOf, ageRecipientKind, parseAgeRecipients, wrapForAge, unwrapWithAge } from './keys/age.ts';
+export type { AgeRecipientKind } from './keys/age.ts';
 export { PgpKeyring, normalizeFingerprint } from './keys/pgp.ts';
 export { split as shamirSplit, combine as shamirCombine } from './keys/shamir.ts';

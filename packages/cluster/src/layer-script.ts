@@ -1,0 +1,81 @@
+import { ALL_CLUSTERS, ProblemList, UserError, createLogger, findWorkspaceRoot, formatDuration, runCommand, selectClusters } from '@groundwork/kit';
+import { loadCluster, type LoadedCluster } from './load.ts';
+
+export type LayerAction = 'generate' | 'verify' | 'apply';
+
+export interface ClusterOutcome {
+  /** Anything wrong; the task fails when one cluster has a problem, after all clusters were checked. */
+  problems: string[];
+  /** Informational lines (e.g. what could not be checked and why). */
+  notes?: string[];
+  /** One line saying what was done. */
+  summary?: string;
+}
+
+export interface LayerScript {
+  layer: string;
+  action: LayerAction;
+  /** What this target does, for --help. */
+  description: string;
+  run: (context: { root: string; cluster: LoadedCluster }) => Promise<ClusterOutcome>;
+}
+
+/**
+ * The shared shape of every layer's generate/verify/apply script: `--cluster=<name>` (a comma list, or `*`
+ * for all, the default), one result line per cluster, every problem listed, and apply limited to one
+ * named cluster so that nothing is changed on clusters by accident.
+ */
+export function runLayerScript(script: LayerScript, argv: string[] = process.argv.slice(2)): Promise<number> {
+  const log = createLogger(`${script.layer}:${script.action}`);
+  return runCommand(
+    {
+      usage: `tsx packages/${script.layer}/src/${script.action}.ts --cluster=NAME   (or: npx nx run ${script.layer}:${script.action} --cluster=NAME)`,
+      summary: `${script.layer} ${script.action}: ${script.description}`,
+      options: {
+        cluster: {
+          type: 'string',
+          valueName: 'NAME',
+          default: ALL_CLUSTERS,
+          description: script.action === 'apply' ? 'The cluster to apply (exactly one).' : 'Cluster name, a comma list, or * for every cluster.',
+        },
+      },
+    },
+    async ({ options }) => {
+      const root = findWorkspaceRoot();
+      if (script.action === 'apply' && (options.cluster === ALL_CLUSTERS || options.cluster.includes(','))) {
+        throw new UserError('apply changes a live cluster: name exactly one with --cluster=<name>', { exitCode: 2 });
+      }
+      const names = selectClusters(root, options.cluster);
+      if (names.length === 0) {
+        log.warn('no clusters under clusters/ (add clusters/<name>/cluster.yaml)');
+        return 0;
+      }
+      const failures: string[] = [];
+      for (const name of names) {
+        const started = performance.now();
+        let cluster: LoadedCluster;
+        try {
+          cluster = loadCluster(root, name);
+        } catch (error) {
+          if (error instanceof ProblemList) {
+            failures.push(...error.problems);
+            continue;
+          }
+          throw error;
+        }
+        for (const warning of cluster.warnings) log.warn(warning);
+        const outcome = await script.run({ root, cluster });
+        for (const note of outcome.notes ?? []) log.info(`${name}: ${note}`);
+        if (outcome.problems.length) {
+          failures.push(...outcome.problems.map((p) => `${name}: ${p}`));
+          log.warn(`${name}: ${outcome.problems.length} problem${outcome.problems.length === 1 ? '' : 's'}`);
+        } else {
+          log.ok(`${name}: ${outcome.summary ?? 'ok'} (${formatDuration(performance.now() - started)})`);
+        }
+      }
+      if (failures.length) throw new ProblemList(`${script.layer} ${script.action} failed:`, failures);
+      return 0;
+    },
+    argv,
+  );
+}

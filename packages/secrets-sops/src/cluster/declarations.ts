@@ -1,0 +1,102 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ProblemList } from '@groundwork/kit';
+import type { Cluster } from '@groundwork/cluster';
+
+/**
+ * Layers declare the Kubernetes Secrets they need in `packages/<layer>/src/secrets.ts` (default export of
+ * defineSecrets). secrets-sops finds those files by path and never imports a layer by name, so the
+ * dependency still points from the layers to secrets-sops.
+ */
+
+export type SecretValueSpec =
+  /** A random value groundwork creates: alphanumeric password, hex or base64 of N random bytes. */
+  | { generate: 'password'; length?: number }
+  | { generate: 'hex' | 'base64'; bytes: number }
+  /** A value only a person can give (a Cloudflare token, S3 credentials); the text says where to get it. */
+  | { provided: string };
+
+export interface SecretDeclaration {
+  namespace: string;
+  name: string;
+  description: string;
+  /** Kubernetes Secret type; Opaque unless said otherwise. */
+  type?: string;
+  keys: Record<string, SecretValueSpec>;
+  /** Whether this cluster needs the Secret (e.g. only when a feature is on). Default: always. */
+  when?: (cluster: Cluster) => boolean;
+}
+
+export interface LayerSecrets {
+  layer: string;
+  secrets: SecretDeclaration[];
+}
+
+export function defineSecrets(layer: string, secrets: SecretDeclaration[]): LayerSecrets {
+  return { layer, secrets };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+export function validateDeclarations(layers: LayerSecrets[]): void {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const { layer, secrets } of layers) {
+    for (const secret of secrets) {
+      const id = `${secret.namespace}/${secret.name}`;
+      if (!DNS_LABEL.test(secret.namespace)) problems.push(`${layer}: ${id}: namespace must be a DNS label`);
+      if (!DNS_LABEL.test(secret.name)) problems.push(`${layer}: ${id}: name must be a DNS label`);
+      if (seen.has(id)) problems.push(`${layer}: ${id} is also declared by ${seen.get(id)}`);
+      seen.set(id, layer);
+      const keys = Object.keys(secret.keys);
+      if (keys.length === 0) problems.push(`${layer}: ${id}: declares no keys`);
+      for (const key of keys) if (!SECRET_KEY.test(key)) problems.push(`${layer}: ${id}: key "${key}" is not a valid Secret key`);
+    }
+  }
+  if (problems.length) throw new ProblemList('invalid secret declarations:', problems);
+}
+
+/** Finds and loads every layer's declarations, in a stable order (by layer folder). */
+export async function discoverDeclarations(root: string): Promise<LayerSecrets[]> {
+  const packages = join(root, 'packages');
+  if (!existsSync(packages)) return [];
+  const layers: LayerSecrets[] = [];
+  for (const name of readdirSync(packages).sort()) {
+    const file = join(packages, name, 'src', 'secrets.ts');
+    if (!existsSync(file)) continue;
+    const module = (await import(pathToFileURL(file).href)) as { default?: LayerSecrets };
+    if (!module.default || !Array.isArray(module.default.secrets)) {
+      throw new ProblemList('invalid secret declarations:', [`packages/${name}/src/secrets.ts must export default defineSecrets(...)`]);
+    }
+    layers.push(module.default);
+  }
+  validateDeclarations(layers);
+  return layers;
+}
+
+export interface ApplicableSecret extends SecretDeclaration {
+  layer: string;
+}
+
+/** The declarations a cluster needs, given its features. */
+export function applicableSecrets(layers: LayerSecrets[], cluster: Cluster): ApplicableSecret[] {
+  return layers.flatMap(({ layer, secrets }) => secrets.filter((s) => (s.when ? s.when(cluster) : true)).map((s) => ({ ...s, layer })));
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A fresh random value for a generated key (unbiased draws from the CSPRNG). */
+export function generateValue(spec: Exclude<SecretValueSpec, { provided: string }>): string {
+  if (spec.generate === 'password') {
+    return Array.from({ length: spec.length ?? 32 }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
+  }
+  const bytes = randomBytes(spec.bytes);
+  return spec.generate === 'hex' ? bytes.toString('hex') : bytes.toString('base64');
+}
+
+export function isGenerated(spec: SecretValueSpec): spec is Exclude<SecretValueSpec, { provided: string }> {
+  return 'generate' in spec;
+}

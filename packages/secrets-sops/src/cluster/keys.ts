@@ -1,0 +1,107 @@
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDocument, YAMLSeq } from 'yaml';
+import { PRIVATE_FILE_MODE, UserError, execFile, listClusters, writeFileAtomic } from '@groundwork/kit';
+import { clusterKeyFile, isExampleKeyText, loadCluster, validateClusterText, type LoadedCluster } from '@groundwork/cluster';
+import { ageRecipientOf, generateAgeIdentity, nowRfc3339, openEncrypted, parseAgeKeyText, rotate, storeFor, formatForPath, type AgeRecipientKind } from '../sops/index.ts';
+import { clusterSecretFiles } from './manifests.ts';
+import { syncSopsConfig } from './sops-rules.ts';
+import { clusterKeyServices, exampleRecipients } from './identity.ts';
+
+function keyFileText(cluster: string, identity: string, recipient: string): string {
+  return [
+    `# groundwork age key for cluster ${cluster}. Private: keep it out of Git and back it up somewhere safe.`,
+    `# created: ${nowRfc3339()}`,
+    `# public key: ${recipient}`,
+    identity,
+    '',
+  ].join('\n');
+}
+
+/** Rewrites cluster.yaml's sops.age list in place, keeping the rest of the file and its comments. */
+export function setAgeRecipients(file: string, recipients: string[]): void {
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const list = new YAMLSeq();
+  for (const r of recipients) list.items.push(doc.createNode(r));
+  if (doc.hasIn(['sops', 'age'])) {
+    const existing = doc.getIn(['sops', 'age'], true) as YAMLSeq | undefined;
+    if (existing && existing instanceof YAMLSeq) {
+      existing.items = list.items;
+      existing.flow = false;
+    } else doc.setIn(['sops', 'age'], list);
+  } else doc.setIn(['sops', 'age'], list);
+  writeFileAtomic(file, doc.toString({ lineWidth: 0 }));
+}
+
+function isTracked(root: string, path: string): boolean {
+  return execFile('git', ['ls-files', '--error-unmatch', path], { cwd: root }).status === 0;
+}
+
+function loadAllClusters(root: string): LoadedCluster[] {
+  return listClusters(root).map((name) => loadCluster(root, name));
+}
+
+/**
+ * init: a new key for a cluster that has none. The identity goes to clusters/<name>/age.key (0600,
+ * git-ignored), its recipient into cluster.yaml, and `.sops.yaml` is regenerated.
+ */
+export async function initClusterKey(root: string, name: string, kind: AgeRecipientKind): Promise<string> {
+  const dir = join(root, 'clusters', name);
+  const keyFile = clusterKeyFile(dir);
+  if (existsSync(keyFile)) throw new UserError(`clusters/${name}/age.key already exists`, { hint: `to replace it, run: gw-secrets rekey --cluster=${name}` });
+  const file = join(dir, 'cluster.yaml');
+  const outcome = validateClusterText(readFileSync(file, 'utf8'), `clusters/${name}/cluster.yaml`, name);
+  const blocking = outcome.errors.filter((e) => !e.includes(': sops'));
+  if (blocking.length) throw new UserError(`fix clusters/${name}/cluster.yaml first:\n  - ${blocking.join('\n  - ')}`);
+  const { identity, recipient } = await generateAgeIdentity(kind);
+  writeFileAtomic(keyFile, keyFileText(name, identity, recipient), { mode: PRIVATE_FILE_MODE });
+  const current = (outcome.config?.sops.age ?? []).filter((r) => r !== recipient);
+  setAgeRecipients(file, [...current, recipient]);
+  syncSopsConfig(root, loadAllClusters(root));
+  return recipient;
+}
+
+export interface RekeyReport {
+  recipient: string;
+  removed: string[];
+  rotated: string[];
+  untracked: boolean;
+  exposed: boolean;
+}
+
+/**
+ * rekey: replaces the cluster's own key (typically the public example key of a copied example) with a new
+ * one. Every secret file gets a new data key, encrypted to the new recipient list; the old key file is
+ * replaced and, if Git tracked it, untracked.
+ */
+export async function rekeyCluster(root: string, name: string, kind: AgeRecipientKind): Promise<RekeyReport> {
+  const cluster = loadCluster(root, name);
+  const keyFile = clusterKeyFile(cluster.dir);
+  const oldText = existsSync(keyFile) ? readFileSync(keyFile, 'utf8') : '';
+  const oldRecipients = await Promise.all(parseAgeKeyText(oldText, keyFile).map(ageRecipientOf));
+  const examples = await exampleRecipients(root);
+  const exposed = isExampleKeyText(oldText) || cluster.config.sops.age.some((r) => examples.has(r));
+  const services = await clusterKeyServices(cluster);
+  const files = clusterSecretFiles(root, name);
+  // Open everything with the old identities before anything changes, so a missing identity stops here.
+  const opened = [];
+  for (const path of files) {
+    const store = storeFor(formatForPath(path));
+    opened.push({ path, store, file: await openEncrypted(new Uint8Array(readFileSync(join(root, path))), store, services) });
+  }
+  const { identity, recipient } = await generateAgeIdentity(kind);
+  const removed = cluster.config.sops.age.filter((r) => oldRecipients.includes(r) || examples.has(r));
+  const recipients = [...cluster.config.sops.age.filter((r) => !removed.includes(r)), recipient];
+  const rel = `clusters/${name}/age.key`;
+  const untracked = isTracked(root, rel);
+  if (untracked) execFile('git', ['rm', '--cached', '--quiet', rel], { cwd: root });
+  if (existsSync(keyFile)) unlinkSync(keyFile);
+  writeFileAtomic(keyFile, keyFileText(name, identity, recipient), { mode: PRIVATE_FILE_MODE });
+  setAgeRecipients(cluster.file, recipients);
+  syncSopsConfig(root, loadAllClusters(root));
+  for (const { path, store, file } of opened) {
+    const next = await rotate(file, store, services, { addAge: [recipient], removeAge: removed });
+    writeFileAtomic(join(root, path), next, { mode: PRIVATE_FILE_MODE });
+  }
+  return { recipient, removed, rotated: files, untracked, exposed };
+}

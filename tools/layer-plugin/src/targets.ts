@@ -1,0 +1,80 @@
+import type { InputDefinition, TargetConfiguration } from '@nx/devkit';
+
+/** Per-layer additions a package may declare under `groundwork` in its package.json. */
+export interface LayerSettings {
+  /** Extra inputs for one target, e.g. a repository-wide scan in verify: { "verify": ["{workspaceRoot}/**\/*"] }. */
+  inputs?: Partial<Record<'generate' | 'verify' | 'apply', string[]>>;
+}
+
+/** `*` (the default) renders every cluster; `--cluster=<name>` one of them. */
+export const ALL_CLUSTERS = '*';
+
+/**
+ * What a layer's tasks read besides its own code and its dependencies' code: the cluster folders
+ * (rendered/ is git-ignored, so Nx leaves it out) and the SOPS creation rules.
+ */
+const CLUSTER_INPUTS: InputDefinition[] = [{ fileset: '{workspaceRoot}/clusters/**/*' }, { fileset: '{workspaceRoot}/.sops.yaml' }];
+
+/** Identities decide whether verify can check MACs, so they are part of its cache key (hashed, never stored). */
+const IDENTITY_INPUTS: InputDefinition[] = [{ env: 'SOPS_AGE_KEY_FILE' }, { env: 'SOPS_AGE_KEY' }, { env: 'SOPS_AGE_KEY_CMD' }, { env: 'GROUNDWORK_LIVE' }];
+
+function command(root: string, script: string): string {
+  // Quoted so that the default `*` reaches the script instead of being expanded by the shell.
+  return `tsx ${root}/src/${script}.ts '--cluster={args.cluster}'`;
+}
+
+function inputs(base: Array<string | InputDefinition>, extra: string[] | undefined): Array<string | InputDefinition> {
+  return [...base, ...(extra ?? []).map((fileset) => ({ fileset }))];
+}
+
+export function layerTargets(root: string, settings: LayerSettings = {}): Record<string, TargetConfiguration> {
+  const base: Array<string | InputDefinition> = ['production', '^production', ...CLUSTER_INPUTS];
+  const options = { cluster: ALL_CLUSTERS, forwardAllArgs: false };
+  return {
+    generate: {
+      executor: 'nx:run-commands',
+      options: { ...options, command: command(root, 'generate') },
+      cache: true,
+      dependsOn: [{ target: 'generate', dependencies: true, params: 'forward' }],
+      inputs: inputs(base, settings.inputs?.generate),
+      outputs: ['{workspaceRoot}/clusters/{options.cluster}/rendered/{projectName}'],
+      metadata: { description: 'Render what this layer owns under clusters/<name>/rendered/<layer>/ (--cluster=<name>, default all).' },
+    },
+    verify: {
+      executor: 'nx:run-commands',
+      options: { ...options, command: command(root, 'verify') },
+      cache: true,
+      dependsOn: [
+        { target: 'generate', params: 'forward' },
+        { target: 'verify', dependencies: true, params: 'forward' },
+      ],
+      inputs: inputs([...base, ...IDENTITY_INPUTS], settings.inputs?.verify),
+      outputs: [],
+      metadata: { description: 'Static checks of the rendered output; live checks too when GROUNDWORK_LIVE=1.' },
+    },
+    apply: {
+      executor: 'nx:run-commands',
+      options: { ...options, command: command(root, 'apply') },
+      cache: false,
+      parallelism: false,
+      dependsOn: [
+        { target: 'verify', params: 'forward' },
+        { target: 'apply', dependencies: true, params: 'forward' },
+      ],
+      inputs: inputs([...base, ...IDENTITY_INPUTS], settings.inputs?.apply),
+      metadata: { description: 'Bring the live cluster to the rendered state (needs --cluster=<name>).' },
+    },
+  };
+}
+
+/** Type-checks the package's sources and tests; there is no build step, so nothing is emitted. */
+export function typecheckTarget(root: string): TargetConfiguration {
+  return {
+    executor: 'nx:run-commands',
+    options: { command: `tsc -p ${root}/tsconfig.json` },
+    cache: true,
+    inputs: ['default', '^production', { externalDependencies: ['typescript'] }],
+    outputs: [],
+    metadata: { description: 'Type-check with tsc (noEmit).' },
+  };
+}
