@@ -19,9 +19,10 @@ import { commaList, intFlag, type Flags } from './sops-args.ts';
 /** The `.sops.yaml` in effect: --config, then SOPS_CONFIG, then the nearest one above the working directory. */
 export function configFor(flags: Flags, env: NodeJS.ProcessEnv = process.env): SopsConfig | undefined {
   const explicit = flags.config ?? env.SOPS_CONFIG;
-  if (explicit) return loadConfig(resolve(explicit));
-  const found = findConfigFile(process.cwd());
-  return found ? loadConfig(found) : undefined;
+  const path = explicit ? resolve(explicit) : findConfigFile(process.cwd());
+  const config = path ? loadConfig(path) : undefined;
+  // As in sops, a config file without creation rules counts as no config at all.
+  return config && config.creationRules.length > 0 ? config : undefined;
 }
 
 export function storeOptions(flags: Flags, config: SopsConfig | undefined, format: Format): StoreOptions {

@@ -168,7 +168,8 @@ describe('gw-sops, the sops-compatible command line', () => {
     expect((await run(['-d', '--ignore-mac', file])).stdout).toBe('a_unencrypted: z\nb: why\n');
     expect((await run(['-d', join(dir, 'missing.yaml')])).code).toBe(100);
     expect((await run(['-e', '-a', keys.x25519.recipient, file])).code).toBe(203);
-    expect((await run(['-e', plainFile('nokeys.yaml', 'a: b\n')], { HOME: scratchDir() })).code).toBe(111);
+    const emptyConfig = plainFile('empty.sops.yaml', 'stores:\n  yaml:\n    indent: 2\n');
+    expect((await run(['-e', '--config', emptyConfig, plainFile('nokeys.yaml', 'a: b\n')], { HOME: scratchDir() })).code).toBe(111);
     expect((await run(['--no-such-flag', file])).code).toBe(1);
   });
 
