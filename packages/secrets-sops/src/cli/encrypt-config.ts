@@ -20,9 +20,7 @@ import { commaList, intFlag, type Flags } from './sops-args.ts';
 export function configFor(flags: Flags, env: NodeJS.ProcessEnv = process.env): SopsConfig | undefined {
   const explicit = flags.config ?? env.SOPS_CONFIG;
   const path = explicit ? resolve(explicit) : findConfigFile(process.cwd());
-  const config = path ? loadConfig(path) : undefined;
-  // As in sops, a config file without creation rules counts as no config at all.
-  return config && config.creationRules.length > 0 ? config : undefined;
+  return path ? loadConfig(path) : undefined;
 }
 
 export function storeOptions(flags: Flags, config: SopsConfig | undefined, format: Format): StoreOptions {
@@ -53,7 +51,9 @@ const RULE_FLAGS = [
  * Keys and rules for a new file (getEncryptConfig in sops): recipients given on the command line win over
  * `.sops.yaml`; each rule flag wins over the creation rule's value.
  */
-export function encryptConfig(flags: Flags, file: string, config: SopsConfig | undefined, env: NodeJS.ProcessEnv = process.env): EncryptConfig {
+export function encryptConfig(flags: Flags, file: string, loaded: SopsConfig | undefined, env: NodeJS.ProcessEnv = process.env): EncryptConfig {
+  // As in sops, a config file without creation rules counts as no config when choosing keys.
+  const config = loaded && loaded.creationRules.length > 0 ? loaded : undefined;
   const age = parseAgeRecipients(flags.age ?? env.SOPS_AGE_RECIPIENTS ?? '');
   const pgp = commaList(flags.pgp ?? env.SOPS_PGP_FP).map(normalizeFingerprint);
   for (const recipient of age) ageRecipientKind(recipient);
