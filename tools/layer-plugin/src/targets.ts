@@ -1,4 +1,6 @@
-import type { InputDefinition, TargetConfiguration } from '@nx/devkit';
+import type { TargetConfiguration } from '@nx/devkit';
+
+type InputDefinition = Exclude<NonNullable<TargetConfiguration['inputs']>[number], string>;
 
 /** Per-layer additions a package may declare under `groundwork` in its package.json. */
 export interface LayerSettings {
