@@ -1,0 +1,65 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The test suite proves interoperability with real tools (age, gpg, git). This script checks they are
+ * installed and, where it can (root with apt-get, as on CI and fresh Debian machines), installs the missing
+ * ones; elsewhere it fails with the command to run. It never skips a tool silently.
+ */
+import { UserError, createLogger, execFile, hasCommand, runCommand } from '@groundwork/kit';
+
+export interface Tool {
+  command: string;
+  /** The Debian package that provides it. */
+  debianPackage: string;
+  why: string;
+}
+
+export const REQUIRED_TOOLS: Tool[] = [
+  { command: 'git', debianPackage: 'git', why: 'affected runs and the tracked-file scan' },
+  { command: 'age', debianPackage: 'age', why: 'interop: our age stanzas opened by the real age CLI' },
+  { command: 'gpg', debianPackage: 'gnupg', why: 'interop: our PGP stanzas opened by real GnuPG' },
+];
+
+const log = createLogger('ensure-tools');
+
+export function missingTools(tools: Tool[] = REQUIRED_TOOLS, available: (command: string) => boolean = hasCommand): Tool[] {
+  return tools.filter((tool) => !available(tool.command));
+}
+
+function canInstall(): boolean {
+  return process.getuid?.() === 0 && hasCommand('apt-get');
+}
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(
+    {
+      usage: 'tsx tools/scripts/src/ensure-tools.ts [--check]',
+      summary: 'Make sure the system tools the test suite runs against are installed.',
+      options: { check: { type: 'boolean', description: 'Only report; never install.' } },
+    },
+    ({ options }) => {
+      const missing = missingTools();
+      if (missing.length === 0) {
+        log.ok(`tools present: ${REQUIRED_TOOLS.map((t) => t.command).join(', ')}`);
+        return 0;
+      }
+      const packages = [...new Set(missing.map((t) => t.debianPackage))];
+      const list = missing.map((t) => `${t.command} (${t.why})`).join('; ');
+      if (options.check || !canInstall()) {
+        throw new UserError(`missing tools: ${list}`, { hint: `install them: sudo apt-get install -y ${packages.join(' ')}` });
+      }
+      log.info(`installing ${packages.join(' ')} with apt-get (missing: ${list})`);
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      const update = execFile('apt-get', ['update', '-qq'], { env, timeoutMs: 300_000 });
+      if (update.status !== 0) throw new UserError(`apt-get update failed: ${update.stderr.toString().trim()}`);
+      const install = execFile('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env, timeoutMs: 600_000 });
+      if (install.status !== 0) throw new UserError(`apt-get install failed: ${install.stderr.toString().trim()}`);
+      const still = missingTools();
+      if (still.length) throw new UserError(`still missing after install: ${still.map((t) => t.command).join(', ')}`);
+      log.ok(`installed ${packages.join(' ')}`);
+      return 0;
+    },
+    argv,
+  );
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
