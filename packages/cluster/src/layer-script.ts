@@ -18,6 +18,8 @@ export interface LayerScript {
   /** What this target does, for --help. */
   description: string;
   run: (context: { root: string; cluster: LoadedCluster }) => Promise<ClusterOutcome>;
+  /** Checks that concern the repository rather than one cluster; run once, after the clusters. */
+  repository?: (root: string) => Promise<ClusterOutcome>;
 }
 
 /**
@@ -72,6 +74,12 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
         } else {
           log.ok(`${name}: ${outcome.summary ?? 'ok'} (${formatDuration(performance.now() - started)})`);
         }
+      }
+      if (script.repository) {
+        const outcome = await script.repository(root);
+        for (const note of outcome.notes ?? []) log.info(`repository: ${note}`);
+        failures.push(...outcome.problems.map((p) => `repository: ${p}`));
+        if (!outcome.problems.length && outcome.summary) log.ok(`repository: ${outcome.summary}`);
       }
       if (failures.length) throw new ProblemList(`${script.layer} ${script.action} failed:`, failures);
       return 0;

@@ -4,7 +4,7 @@
  * formats and exit codes as sops, so existing scripts and muscle memory keep working.
  */
 import { reportFailure } from '@groundwork/kit';
-import { createKeyServices, SOPS_FORMAT_VERSION } from './sops/index.ts';
+import { SOPS_FORMAT_VERSION } from './sops/index.ts';
 import { HELP, parseInvocation } from './cli/sops-args.ts';
 import {
   decryptCommand,
@@ -33,7 +33,6 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
       return 0;
     }
     const ctx: Context = { flags: invocation.flags, args: invocation.args, env, stdout, stderr };
-    if (invocation.verb === 'edit') ctx.services = await createKeyServices({ env });
     switch (invocation.verb) {
       case 'decrypt':
         await decryptCommand(ctx);

@@ -6,7 +6,7 @@ import { hasCommand } from '@groundwork/kit';
 import { SopsError, codes, encryptPlain, openEncrypted, sealOpenFile, type Format } from '../sops/index.ts';
 import { configFor, encryptConfig } from './encrypt-config.ts';
 import { readInput, writeResult } from './io.ts';
-import { stores, type Context } from './sops-commands.ts';
+import { services as keyServices, stores, type Context } from './sops-commands.ts';
 
 const EXAMPLES: Record<Format, string> = {
   yaml: '# New secret file: edit it, save and quit; values are encrypted on the way out.\nexample_key: example_value\n',
@@ -33,10 +33,8 @@ export async function editCommand(ctx: Context): Promise<void> {
   if (file === undefined) throw new SopsError('Error: no file specified', codes.NoFileSpecified);
   const exists = existsSync(file);
   const { input } = stores(ctx, file);
-  const services = ctx.services;
-  const opened = exists
-    ? await openEncrypted(readInput(file), input, services!, { ignoreMac: ctx.flags['ignore-mac'] ?? false })
-    : undefined;
+  const services = await keyServices(ctx);
+  const opened = exists ? await openEncrypted(readInput(file), input, services, { ignoreMac: ctx.flags['ignore-mac'] ?? false }) : undefined;
   const before = opened ? input.emitPlain(opened.branches) : new TextEncoder().encode(EXAMPLES[input.format]);
   const dir = mkdtempSync(join(tmpdir(), 'gw-sops-edit-'));
   const temp = join(dir, basename(file));
@@ -56,7 +54,7 @@ export async function editCommand(ctx: Context): Promise<void> {
       bytes = sealOpenFile(opened, input);
     } else {
       const config = encryptConfig(ctx.flags, resolve(file), configFor(ctx.flags, ctx.env), ctx.env);
-      bytes = await encryptPlain(after, input, input, { keyGroups: config.keyGroups, shamirThreshold: config.threshold, rules: config.rules, services: services! });
+      bytes = await encryptPlain(after, input, input, { keyGroups: config.keyGroups, shamirThreshold: config.threshold, rules: config.rules, services });
     }
     writeResult(bytes, { inPlace: true, file, plaintext: false }, ctx.stdout);
   } finally {

@@ -61,7 +61,7 @@ export function stores(ctx: Context, file: string | undefined): { input: Store; 
   return { input: storeFor(inputFormat, storeOptions(ctx.flags, config, inputFormat)), output: storeFor(outputFormat, storeOptions(ctx.flags, config, outputFormat)), name };
 }
 
-async function services(ctx: Context): Promise<KeyServices> {
+export async function services(ctx: Context): Promise<KeyServices> {
   ctx.services ??= await createKeyServices({ env: ctx.env });
   return ctx.services;
 }

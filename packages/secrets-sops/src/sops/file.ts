@@ -156,7 +156,8 @@ export async function updateKeys(bytes: Uint8Array, store: Store, services: KeyS
   const metadata = metadataFromMapping(metadataTree);
   const before = metadata.keyGroups.map(groupSignature);
   const after = groups.map(groupSignature);
-  const wantedThreshold = Math.min(threshold || metadata.shamirThreshold, groups.length > 1 ? groups.length : threshold || metadata.shamirThreshold);
+  // As in sops: with several groups the threshold is the rule's (or the file's), at most the number of groups.
+  const wantedThreshold = groups.length > 1 ? Math.min(threshold || metadata.shamirThreshold || groups.length, groups.length) : 0;
   const changed = before.join('|') !== after.join('|') || (groups.length > 1 && wantedThreshold !== metadata.shamirThreshold);
   const flat = (sigs: string[]) => new Set(sigs.flatMap((s) => s.split(',')).filter(Boolean));
   const [oldKeys, newKeys] = [flat(before), flat(after)];
@@ -165,7 +166,7 @@ export async function updateKeys(bytes: Uint8Array, store: Store, services: KeyS
   if (!changed) return { changed, added, removed };
   const dataKey = await retrieveDataKey(metadata, services, options.decryptionOrder ?? DEFAULT_DECRYPTION_ORDER);
   const wrapped = await wrapDataKey(groups, dataKey, wantedThreshold, services);
-  const next: Metadata = { ...metadata, keyGroups: wrapped.groups, shamirThreshold: groups.length > 1 ? wrapped.threshold : 0 };
+  const next: Metadata = { ...metadata, keyGroups: wrapped.groups, shamirThreshold: wrapped.threshold };
   return { changed, added, removed, output: store.emitEncrypted(branches, metadataToMapping(next)) };
 }
 

@@ -88,9 +88,9 @@ class Reader {
 }
 
 export function parseYamlBranches(text: string): Branches {
-  const docs = parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: true, merge: false, prettyErrors: true });
-  const list = Array.isArray(docs) ? docs : [];
-  if (!Array.isArray(docs)) return [];
+  // An empty input parses to an empty stream, which is not an array: no documents.
+  const parsed = parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: true, merge: false, prettyErrors: true });
+  const list = Array.isArray(parsed) ? parsed : [];
   for (const doc of list) {
     const error = doc.errors[0];
     if (error) throw new SopsError(`Error unmarshaling input YAML: ${error.message.split('\n')[0]}`, codes.CouldNotReadInputFile);
@@ -136,44 +136,45 @@ function joinComments(comments: string[]): string | undefined {
   return comments.length ? comments.join('\n') : undefined;
 }
 
-function mapNode(mapping: Mapping): YAMLMap {
-  const map = new YAMLMap();
+/**
+ * In the tree a comment comes before what it belongs to: head comments go above the next item, inline
+ * comments on its line, and whatever is left trails the collection.
+ */
+function placeComments<T>(items: Array<T | Comment>, emit: (item: T, head: string | undefined, inline: string | undefined) => void): string | undefined {
   let head: string[] = [];
   let inline: string[] = [];
-  for (const item of mapping.items) {
+  for (const item of items) {
     if (item instanceof Comment) {
       (item.inline ? inline : head).push(item.value);
       continue;
     }
-    const keyNode = scalarNode(item.key);
-    keyNode.commentBefore = joinComments(head);
-    const valueNode = node(item.value);
-    if (inline.length) valueNode.comment = joinComments(inline);
-    map.items.push(new Pair(keyNode, valueNode));
+    emit(item, joinComments(head), joinComments(inline));
     head = [];
     inline = [];
   }
-  map.comment = joinComments([...head, ...inline]);
+  return joinComments([...head, ...inline]);
+}
+
+function mapNode(mapping: Mapping): YAMLMap {
+  const map = new YAMLMap();
+  map.comment = placeComments(mapping.items, (entry, head, inline) => {
+    const keyNode = scalarNode(entry.key);
+    keyNode.commentBefore = head;
+    const valueNode = node(entry.value);
+    if (inline) valueNode.comment = inline;
+    map.items.push(new Pair(keyNode, valueNode));
+  });
   return map;
 }
 
 function seqNode(sequence: Sequence): YAMLSeq {
   const seq = new YAMLSeq();
-  let head: string[] = [];
-  let inline: string[] = [];
-  for (const item of sequence.items) {
-    if (item instanceof Comment) {
-      (item.inline ? inline : head).push(item.value);
-      continue;
-    }
+  seq.comment = placeComments(sequence.items, (item, head, inline) => {
     const itemNode = node(item);
-    itemNode.commentBefore = joinComments(head);
-    if (inline.length) itemNode.comment = joinComments(inline);
+    itemNode.commentBefore = head;
+    if (inline) itemNode.comment = inline;
     seq.items.push(itemNode);
-    head = [];
-    inline = [];
-  }
-  seq.comment = joinComments([...head, ...inline]);
+  });
   return seq;
 }
 
