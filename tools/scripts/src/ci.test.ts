@@ -64,4 +64,11 @@ describe('CI wiring', () => {
     const nx = JSON.parse(read('nx.json')) as Record<string, unknown>;
     expect([nx.neverConnectToCloud, nx.analytics, nx.cacheDirectory]).toEqual([true, false, '.nx/cache']);
   });
+
+  it('records every platform build of nx in package-lock.json, so npm ci accepts the lock on any machine', () => {
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, unknown> };
+    const nx = JSON.parse(read('node_modules/nx/package.json')) as { optionalDependencies: Record<string, string> };
+    const missing = Object.keys(nx.optionalDependencies).filter((name) => !(`node_modules/${name}` in lock.packages));
+    expect(missing, 'add them to package-lock.json (optional, with their os/cpu): see docs/workspace.md').toEqual([]);
+  });
 });
