@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PRIVATE_FILE_MODE, renderedDir, replaceDirectoryAtomic, type OutputFile } from '@groundwork/kit';
 import type { LoadedCluster } from '@groundwork/cluster';
-import { fileStatus, formatForPath, metadataFromMapping, openEncrypted, storeFor, SopsError } from '../sops/index.ts';
+import { fileStatus, formatForPath, keyId, metadataFromMapping, openEncrypted, storeFor, SopsError } from '../sops/index.ts';
 import { applicableSecrets, discoverDeclarations } from './declarations.ts';
 import { clusterSecretFiles, inspectManifest, missingSecrets } from './manifests.ts';
 import { clusterRecipients, coverageProblems, loadRepoSopsConfig } from './sops-rules.ts';
@@ -81,7 +81,7 @@ export async function verifySecrets(root: string, cluster: LoadedCluster): Promi
       if (leaks.length) problems.push(`${path}: plaintext value under data/stringData for ${leaks.join(', ')}`);
     }
     const metadata = metadataFromMapping(store.loadEncrypted(bytes).metadata);
-    const recipients = metadata.keyGroups.flat().map((k) => (k.type === 'age' ? `age:${k.recipient}` : k.type === 'pgp' ? `pgp:${k.fingerprint}` : k.type)).sort().join(', ');
+    const recipients = metadata.keyGroups.flat().map(keyId).sort().join(', ');
     if (recipients !== wanted) problems.push(`${path}: encrypted to [${recipients}] but .sops.yaml names [${wanted}] (run: gw-sops updatekeys -y ${path})`);
     try {
       await openEncrypted(bytes, store, services);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@groundwork/kit';
 import type { LoadedCluster } from '@groundwork/cluster';
-import { creationRuleFor, goRegExp, parseConfig, type CreationRule, type SopsConfig } from '../sops/index.ts';
+import { creationRuleFor, goRegExp, keyId, parseConfig, type CreationRule, type SopsConfig } from '../sops/index.ts';
 
 /**
  * The repository's `.sops.yaml` holds two creation rules per cluster, generated from the cluster file so
@@ -74,7 +74,7 @@ export function loadRepoSopsConfig(root: string): SopsConfig | undefined {
 
 /** Recipients of a rule as comparable strings (age:<recipient>, pgp:<fingerprint>), sorted, per group. */
 export function ruleRecipients(rule: CreationRule): string[] {
-  return rule.keyGroups.flat().map((k) => (k.type === 'age' ? `age:${k.recipient}` : k.type === 'pgp' ? `pgp:${k.fingerprint}` : `${k.type}`)).sort();
+  return rule.keyGroups.flat().map(keyId).sort();
 }
 
 export function clusterRecipients(cluster: LoadedCluster): string[] {

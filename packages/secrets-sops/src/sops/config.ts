@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { SopsError, codes } from './errors.ts';
 import { goRegExp, type EncryptionRules } from './rules.ts';
-import type { KeyGroup, MasterKey } from './metadata.ts';
+import { keyId, type KeyGroup, type MasterKey } from './metadata.ts';
 import { Mapping } from './values.ts';
 import { ageRecipientKind, parseAgeRecipients } from './keys/age.ts';
 import { normalizeFingerprint } from './keys/pgp.ts';
@@ -77,7 +77,7 @@ function foreignKeys(source: Record<string, unknown>, path: string): MasterKey[]
 function dedupe(group: MasterKey[]): MasterKey[] {
   const seen = new Set<string>();
   return group.filter((key) => {
-    const id = key.type === 'age' ? `age/${key.recipient}` : key.type === 'pgp' ? `pgp/${key.fingerprint}` : `${key.type}/${String(key.fields.get('id'))}`;
+    const id = keyId(key);
     if (seen.has(id)) return false;
     seen.add(id);
     return true;

@@ -2,6 +2,7 @@ import { NonceStash, decryptLeaf, encryptLeaf } from './cipher.ts';
 import { SopsError, codes } from './errors.ts';
 import {
   SOPS_FORMAT_VERSION,
+  keyId,
   metadataFromMapping,
   metadataToMapping,
   nowRfc3339,
@@ -134,10 +135,7 @@ export async function rotate(file: OpenFile, store: Store, services: KeyServices
 }
 
 function groupSignature(group: KeyGroup): string {
-  return group
-    .map((k) => (k.type === 'age' ? `age:${k.recipient}` : k.type === 'pgp' ? `pgp:${k.fingerprint}` : `${k.type}:${String(k.fields.get('id') ?? '')}`))
-    .sort()
-    .join(',');
+  return group.map(keyId).sort().join(',');
 }
 
 export interface KeyUpdate {

@@ -6,7 +6,7 @@ export { encryptLeaf, decryptLeaf, isEncryptedValue, parseEncryptedValue, NonceS
 export { encryptBranches, decryptBranches, plaintextMac } from './tree.ts';
 export { normalizeRules, shouldBeEncrypted, goRegExp, DEFAULT_UNENCRYPTED_SUFFIX } from './rules.ts';
 export type { EncryptionRules } from './rules.ts';
-export { metadataFromMapping, metadataToMapping, rfc3339ToAad, nowRfc3339, SOPS_FORMAT_VERSION } from './metadata.ts';
+export { metadataFromMapping, metadataToMapping, rfc3339ToAad, nowRfc3339, keyId, SOPS_FORMAT_VERSION } from './metadata.ts';
 export type { Metadata, MasterKey, KeyGroup, AgeMasterKey, PgpMasterKey } from './metadata.ts';
 export { storeFor, formatForPath, parseFormat, parseJsonValue, FORMATS } from './stores/index.ts';
 export type { Format, Store, StoreOptions } from './stores/index.ts';

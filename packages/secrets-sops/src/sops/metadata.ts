@@ -27,6 +27,13 @@ export interface ForeignMasterKey {
 export type MasterKey = AgeMasterKey | PgpMasterKey | ForeignMasterKey;
 export type KeyGroup = MasterKey[];
 
+/** What a key is, as one comparable string: `age:<recipient>`, `pgp:<fingerprint>`, `kms:<id>`, ... */
+export function keyId(key: MasterKey): string {
+  if (key.type === 'age') return `age:${key.recipient}`;
+  if (key.type === 'pgp') return `pgp:${key.fingerprint}`;
+  return `${key.type}:${String(key.fields.get('id') ?? key.fields.get('arn') ?? key.fields.get('resource_id') ?? '')}`;
+}
+
 export interface Metadata {
   keyGroups: KeyGroup[];
   shamirThreshold: number;
