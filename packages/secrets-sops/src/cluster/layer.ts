@@ -88,6 +88,8 @@ export async function verifySecrets(root: string, cluster: LoadedCluster): Promi
       verified++;
     } catch (error) {
       if (error instanceof SopsError && error.code === 128) unopened++;
+      // The MAC values are hashes of the plaintext: they stay out of logs.
+      else if (error instanceof SopsError && error.code === 51) problems.push(`${path}: MAC mismatch: the file was changed outside sops (values, MAC or lastmodified)`);
       else problems.push(`${path}: ${(error as Error).message}`);
     }
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyServices, formatForPath, metadataFromMapping, openEncrypted, retrieveDataKey, storeFor, SopsError, codes } from './index.ts';
+import { Comment, Mapping, Sequence, createKeyServices, encryptPlain, formatForPath, metadataFromMapping, openEncrypted, retrieveDataKey, storeFor, SopsError, codes, valuesEqual } from './index.ts';
+import { ageGroup, freshKeys } from '../../test/keys.ts';
 import { expectedVectors, fluxAgeKeyFile, pgpKeyFiles, plainJson, sopsFile } from '../../test/shared.ts';
 
 /** Key services that know only the shared test keys: no GnuPG, no default keys.txt. */
@@ -50,4 +51,30 @@ describe('real sops-written vectors', () => {
     await expect(attempt).rejects.toMatchObject({ code: codes.CouldNotRetrieveKey });
     await expect(attempt).rejects.toThrowError(/age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29: FAILED/);
   });
+});
+
+describe('the plaintext inputs of the sops functional tests', () => {
+  /** Comments of a value: those of a mapping (top level) or of the sequence under `lorem`. */
+  const comments = (doc: Mapping) => {
+    const lorem = doc.get('lorem');
+    const items = lorem instanceof Sequence ? lorem.items : doc.items;
+    return items.filter((i): i is Comment => i instanceof Comment).map((c) => c.value);
+  };
+  const cases: Array<[string, string[]]> = [
+    ['comments.yaml', [' first comment in file', ' this-is-a-comment']],
+    ['comments_list.yaml', ['this-is-a-comment']],
+    ['plainfile.yaml', []],
+  ];
+  for (const [name, expected] of cases) {
+    it(`${name} survives encryption with its comments encrypted and back in place`, async () => {
+      const keys = await freshKeys();
+      const store = storeFor('yaml');
+      const plain = sopsFile(`vectors/sops-repo/functional-tests/${name}`);
+      const encrypted = await encryptPlain(plain, store, store, { keyGroups: [ageGroup(keys.x25519.recipient)], services: keys.services });
+      expect((new TextDecoder().decode(encrypted).match(/#ENC\[AES256_GCM,/g) ?? []).length).toBe(expected.length);
+      const opened = await openEncrypted(encrypted, store, keys.services);
+      expect(valuesEqual(opened.branches[0]!, store.loadPlain(plain)[0]!)).toBe(true);
+      expect(comments(opened.branches[0]!)).toEqual(expected);
+    });
+  }
 });
