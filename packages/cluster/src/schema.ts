@@ -113,6 +113,7 @@ export const Features = z.strictObject({
   dr: z
     .strictObject({
       enabled: enabled(false),
+      namespace: dnsLabel.default('dr').describe('Namespace of the backup jobs; it may reach the Talos API with the etcd:backup role.'),
       etcdSchedule: z.string().default('0 */6 * * *'),
       postgresSchedule: z.string().default('30 1 * * *'),
     })

@@ -17,3 +17,5 @@ export { createLogger, formatDuration } from './log.ts';
 export type { Logger } from './log.ts';
 export { execFile, hasCommand } from './exec.ts';
 export type { ExecResult } from './exec.ts';
+export { addressResolver, parseAddressMap } from './address.ts';
+export type { Address } from './address.ts';

@@ -3,5 +3,6 @@ export { defineSecrets, applicableSecrets, discoverDeclarations, generateValue }
 export type { SecretDeclaration, SecretValueSpec, LayerSecrets, ApplicableSecret } from './cluster/declarations.ts';
 export { manifestPath, missingSecrets, clusterSecretFiles, inspectManifest } from './cluster/manifests.ts';
 export { clusterKeyServices, assertNoExampleKey } from './cluster/identity.ts';
+export { readEncryptedFile, writeEncryptedFile, ruleForPath } from './cluster/files.ts';
 export { LAYER as SECRETS_LAYER } from './cluster/layer.ts';
 export * as sops from './sops/index.ts';

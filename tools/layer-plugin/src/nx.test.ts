@@ -83,6 +83,16 @@ describe('layer targets under real Nx', () => {
     expect(ws.exists('clusters/east/rendered/secrets-sops/index.yaml')).toBe(true);
   });
 
+  it('never answers a live verify (GROUNDWORK_LIVE set) from the cache', () => {
+    ws.nx(['run', 'beta:verify', '--cluster=east']);
+    const before = ws.calls().filter((c) => c === 'beta verify east').length;
+    ws.nx(['run', 'beta:verify', '--cluster=east']);
+    expect(ws.calls().filter((c) => c === 'beta verify east').length).toBe(before);
+    ws.nx(['run', 'beta:verify', '--cluster=east'], { GROUNDWORK_LIVE: '1' });
+    ws.nx(['run', 'beta:verify', '--cluster=east'], { GROUNDWORK_LIVE: '1' });
+    expect(ws.calls().filter((c) => c === 'beta verify east').length).toBe(before + 2);
+  });
+
   it('puts --cluster in the cache key', () => {
     ws.nx(['run', 'beta:generate', '--cluster=west']);
     const callsBefore = ws.calls().length;

@@ -18,7 +18,10 @@ export const ALL_CLUSTERS = '*';
 const CLUSTER_INPUTS: InputDefinition[] = [{ fileset: '{workspaceRoot}/clusters/**/*' }, { fileset: '{workspaceRoot}/.sops.yaml' }];
 
 /** Identities decide whether verify can check MACs, so they are part of its cache key (hashed, never stored). */
-const IDENTITY_INPUTS: InputDefinition[] = [{ env: 'SOPS_AGE_KEY_FILE' }, { env: 'SOPS_AGE_KEY' }, { env: 'SOPS_AGE_KEY_CMD' }, { env: 'GROUNDWORK_LIVE' }];
+const IDENTITY_INPUTS: InputDefinition[] = [{ env: 'SOPS_AGE_KEY_FILE' }, { env: 'SOPS_AGE_KEY' }, { env: 'SOPS_AGE_KEY_CMD' }];
+
+/** verify is cached only when it is static: with GROUNDWORK_LIVE set this input changes on every run. */
+const LIVE_INPUT: InputDefinition = { runtime: 'node tools/layer-plugin/live-nonce.mjs' };
 
 function command(root: string, script: string): string {
   // Quoted so that the default `*` reaches the script instead of being expanded by the shell.
@@ -50,7 +53,7 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
         { target: 'generate', params: 'forward' },
         { target: 'verify', dependencies: true, params: 'forward' },
       ],
-      inputs: inputs([...base, ...IDENTITY_INPUTS], settings.inputs?.verify),
+      inputs: inputs([...base, ...IDENTITY_INPUTS, LIVE_INPUT], settings.inputs?.verify),
       outputs: [],
       metadata: { description: 'Static checks of the rendered output; live checks too when GROUNDWORK_LIVE=1.' },
     },

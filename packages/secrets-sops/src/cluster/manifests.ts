@@ -1,11 +1,10 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { UserError, writeFileAtomic, PRIVATE_FILE_MODE } from '@groundwork/kit';
+import { writeFileAtomic, PRIVATE_FILE_MODE } from '@groundwork/kit';
+import { writeEncryptedFile } from './files.ts';
 import type { LoadedCluster } from '@groundwork/cluster';
 import {
   Mapping,
-  creationRuleFor,
-  encryptPlain,
   isEncryptedValue,
   openEncrypted,
   sealOpenFile,
@@ -111,12 +110,6 @@ function plainManifest(secret: ApplicableSecret, values: Record<string, string>)
   ]);
 }
 
-function ruleFor(root: string, config: SopsConfig | undefined, path: string) {
-  const rule = config ? creationRuleFor(config, join(root, path)) : undefined;
-  if (!rule) throw new UserError(`.sops.yaml has no creation rule for ${path}`, { hint: 'run: gw-secrets sync-config' });
-  return rule;
-}
-
 export interface CreateReport {
   created: string[];
   completed: string[];
@@ -137,14 +130,7 @@ export async function createMissingSecrets(root: string, cluster: LoadedCluster,
     if (!existsSync(file)) {
       if (generated.length === 0) continue;
       const values = Object.fromEntries(generated.map(([key, spec]) => [key, generateValue(spec as Parameters<typeof generateValue>[0])]));
-      const rule = ruleFor(root, config, path);
-      const bytes = await encryptPlain(store.emitPlain([plainManifest(secret, values)]), store, store, {
-        keyGroups: rule.keyGroups,
-        shamirThreshold: rule.shamirThreshold,
-        rules: rule.rules,
-        services,
-      });
-      writeFileAtomic(file, bytes, { mode: PRIVATE_FILE_MODE });
+      await writeEncryptedFile(root, path, store.emitPlain([plainManifest(secret, values)]), services, config);
       report.created.push(path);
       continue;
     }
@@ -189,15 +175,7 @@ export async function setSecretValue(
 ): Promise<'created' | 'updated'> {
   const path = manifestPath(cluster.name, secret.namespace, secret.name);
   if (!existsSync(join(root, path))) {
-    const rule = ruleFor(root, config, path);
-    const store = storeFor('yaml');
-    const bytes = await encryptPlain(store.emitPlain([plainManifest(secret, { [key]: value })]), store, store, {
-      keyGroups: rule.keyGroups,
-      shamirThreshold: rule.shamirThreshold,
-      rules: rule.rules,
-      services,
-    });
-    writeFileAtomic(join(root, path), bytes, { mode: PRIVATE_FILE_MODE });
+    await writeEncryptedFile(root, path, storeFor('yaml').emitPlain([plainManifest(secret, { [key]: value })]), services, config);
     return 'created';
   }
   await updateManifest(root, path, services, (stringData) => {

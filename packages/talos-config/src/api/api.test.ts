@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, type Address } from '@groundwork/kit';
+import { validateClusterText } from '@groundwork/cluster';
+import { createAdminClient, generateBundle, type SecretsBundle } from '../bundle/bundle.ts';
+import { TalosClient } from './client.ts';
+import { applyCluster, type ApplyContext } from './apply-flow.ts';
+import { kubeCredentialsFromKubeconfig, kubeGet } from './kube.ts';
+import { issue } from '../../test/certs.ts';
+import { FakeTalosNode, adminKubeconfig, fakeKubernetes, sharedState, type SharedState } from '../../test/fake-talos.ts';
+
+const clusterText = (endpointIp: string) => `apiVersion: groundwork.dev/v1alpha1
+kind: Cluster
+name: lab
+domain: lab.home.arpa
+versions: { talos: v1.13.9, kubernetes: 1.36.3 }
+network: { nodeCidr: 10.9.0.0/24, gateway: 10.9.0.1 }
+nodes:
+  - { name: cp-1, ip: ${endpointIp}, role: controlplane, platform: metal, installDisk: /dev/sda, link: eth0 }
+  - { name: w-1, ip: 10.9.0.21, role: worker, platform: metal, installDisk: /dev/sda, link: eth0 }
+  - { name: w-2, ip: 10.9.0.22, role: worker, platform: metal, installDisk: /dev/sda, link: eth0 }
+sops: { age: [age13tsk788v92sf0jaq5mn486vmru35cr3qhdqnhyf9c6xmjy6gmg4spm3yx3] }
+`;
+
+describe('the Talos API client against a Talos API server over real TLS', () => {
+  let bundle: SecretsBundle;
+  let admin: { crt: string; key: string };
+  beforeAll(() => {
+    bundle = generateBundle();
+    admin = createAdminClient(bundle);
+  });
+
+  const node = (mode: 'maintenance' | 'configured') =>
+    new FakeTalosNode({ name: 'cp-1', ip: '10.9.0.11', controlPlane: true, talosVersion: 'v1.13.9' }, bundle, sharedState(), () => '', mode);
+  const connect = (fake: FakeTalosNode, credentials: ConstructorParameters<typeof TalosClient>[1]) =>
+    new TalosClient({ host: '127.0.0.1', port: fake.port, serverName: '10.9.0.11' }, credentials, { timeoutMs: 3000 });
+
+  it('talks to a node in maintenance mode without a client certificate', async () => {
+    const fake = node('maintenance');
+    await fake.start();
+    const client = connect(fake, { mode: 'maintenance' });
+    try {
+      expect((await client.version()).tag).toBe('v1.13.9');
+      const mtls = connect(fake, { mode: 'mtls', ca: bundle.certs.os.crt, ...admin });
+      await expect(mtls.version()).rejects.toThrowError(/certificate/i);
+      mtls.close();
+    } finally {
+      client.close();
+      await fake.stop();
+    }
+  });
+
+  it('in normal mode, accepts the talosconfig admin certificate and refuses one from another CA', async () => {
+    const fake = node('configured');
+    await fake.start();
+    const other = generateBundle();
+    const good = connect(fake, { mode: 'mtls', ca: bundle.certs.os.crt, ...admin });
+    const foreign = connect(fake, { mode: 'mtls', ca: bundle.certs.os.crt, ...createAdminClient(other) });
+    const insecure = connect(fake, { mode: 'maintenance' });
+    try {
+      expect((await good.version()).tag).toBe('v1.13.9');
+      await expect(foreign.version()).rejects.toThrow();
+      await expect(insecure.version()).rejects.toThrow();
+    } finally {
+      for (const c of [good, foreign, insecure]) c.close();
+      await fake.stop();
+    }
+  });
+
+  it('refuses a client certificate whose extended key usage is not exactly ClientAuth', async () => {
+    const fake = node('configured');
+    await fake.start();
+    const both = issue(bundle.certs.os, ['talos'], { organization: ['os:admin'], extKeyUsage: ['serverAuth', 'clientAuth'] });
+    const reader = issue(bundle.certs.os, ['talos'], { organization: ['os:reader'], extKeyUsage: ['clientAuth'] });
+    const wrongUsage = connect(fake, { mode: 'mtls', ca: bundle.certs.os.crt, ...both });
+    const wrongRole = connect(fake, { mode: 'mtls', ca: bundle.certs.os.crt, ...reader });
+    try {
+      await expect(wrongUsage.version()).rejects.toThrowError(/extended key usage must be exactly ClientAuth/);
+      await expect(wrongRole.version()).rejects.toThrowError(/role os:reader is not allowed/);
+    } finally {
+      wrongUsage.close();
+      wrongRole.close();
+      await fake.stop();
+    }
+  });
+});
+
+describe('apply: from nodes in maintenance mode to a running cluster, then nothing to do', () => {
+  const cpIp = '10.9.0.11';
+  let bundle: SecretsBundle;
+  let state: SharedState;
+  let nodes: FakeTalosNode[];
+  let kube: Awaited<ReturnType<typeof fakeKubernetes>>;
+  let context: ApplyContext;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    bundle = generateBundle();
+    state = sharedState();
+    const cluster = validateClusterText(clusterText(cpIp), 'cluster.yaml').config!;
+    kube = await fakeKubernetes(bundle, cpIp, state);
+    const kubeconfig = adminKubeconfig(bundle, 'lab', `https://${cpIp}:6443`);
+    nodes = cluster.nodes.map((n) => new FakeTalosNode({ name: n.name, ip: n.ip, controlPlane: n.role === 'controlplane', talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig));
+    for (const fake of nodes) await fake.start();
+    const map = new Map<string, Address>(nodes.map((fake) => [`${fake.spec.ip}:50000`, { host: '127.0.0.1', port: fake.port }]));
+    map.set(`${cpIp}:6443`, { host: '127.0.0.1', port: kube.port });
+    const stream = { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream;
+    context = {
+      cluster,
+      configs: new Map(cluster.nodes.map((n) => [n.name, `version: v1alpha1\n# config of ${n.name}\n`])),
+      mtls: { mode: 'mtls', ca: bundle.certs.os.crt, ...createAdminClient(bundle) },
+      kubernetesCa: bundle.certs.k8s.crt,
+      resolve: (host, port) => map.get(`${host}:${port}`) ?? { host, port },
+      log: createLogger('test', stream),
+      mode: 'AUTO',
+      dryRun: false,
+      timeouts: { callMs: 3000, nodeMs: 10_000, kubernetesMs: 10_000, pollMs: 50 },
+    };
+  });
+
+  afterAll(async () => {
+    for (const fake of nodes) await fake.stop();
+    kube.server.close();
+  });
+
+  it('installs every node, bootstraps etcd once on the first control plane and fetches the kubeconfig', async () => {
+    const report = await applyCluster(context);
+    expect(report.problems).toEqual([]);
+    expect(report.nodes).toEqual({ 'cp-1': 'installed', 'w-1': 'installed', 'w-2': 'installed' });
+    expect(report.bootstrap).toBe('done');
+    expect(state.bootstrapCalls).toBe(1);
+    expect(nodes.every((n) => n.mode === 'configured')).toBe(true);
+    const credentials = kubeCredentialsFromKubeconfig(report.kubeconfig!);
+    expect(credentials.server).toBe(`https://${cpIp}:6443`);
+    const listed = await kubeGet(credentials, '/api/v1/nodes', context.resolve);
+    expect(listed.status).toBe(200);
+    expect(lines.join('')).toMatch(/waiting for the Kubernetes API at https:\/\/10\.9\.0\.11:6443/);
+  });
+
+  it('changes nothing on a second run and never bootstraps again', async () => {
+    const applied = nodes.map((n) => n.applyCalls.filter((c) => !c.dryRun).length);
+    const report = await applyCluster(context);
+    expect(report.nodes).toEqual({ 'cp-1': 'unchanged', 'w-1': 'unchanged', 'w-2': 'unchanged' });
+    expect(report.bootstrap).toBe('already bootstrapped');
+    expect(state.bootstrapCalls).toBe(1);
+    expect(nodes.map((n) => n.applyCalls.filter((c) => !c.dryRun).length)).toEqual(applied);
+  });
+
+  it('a dry run shows which nodes would change, and changes none', async () => {
+    context.configs.set('w-1', 'version: v1alpha1\n# new config\n');
+    const report = await applyCluster({ ...context, dryRun: true });
+    expect(report.nodes['w-1']).toBe('would change');
+    expect(report.nodes['cp-1']).toBe('unchanged');
+    expect(nodes[1]!.config).toBe('version: v1alpha1\n# config of w-1\n');
+    const real = await applyCluster({ ...context, mode: 'NO_REBOOT' });
+    expect(real.nodes['w-1']).toBe('applied');
+    expect(nodes[1]!.applyCalls.at(-1)).toEqual({ mode: 'NO_REBOOT', dryRun: false });
+  });
+
+  it('names a node that does not answer', async () => {
+    await nodes[2]!.stop();
+    const report = await applyCluster(context);
+    expect(report.nodes['w-2']).toBe('unreachable');
+    expect(report.problems).toEqual(['w-2 (10.9.0.22:50000) does not answer: is it powered on and on the network?']);
+    await nodes[2]!.start(nodes[2]!.port);
+  });
+});

@@ -1,0 +1,156 @@
+import { apiEndpoint, controlPlanes, workers, type Cluster, type ClusterNode } from '@groundwork/cluster';
+import { formatDuration, type Address, type Logger } from '@groundwork/kit';
+import { TalosApiError, TalosClient, type ApplyMode, type Credentials } from './client.ts';
+import { kubeGet, type KubeCredentials } from './kube.ts';
+import { extractFromTarGz } from './tar.ts';
+import { PORTS } from '../versions.ts';
+
+/**
+ * Bringing nodes to their rendered configs through the Talos API, talosctl-style but as one ordered,
+ * idempotent run: configure every node (maintenance mode for new ones), wait for them to come back, bootstrap
+ * etcd exactly once, wait for the Kubernetes API, fetch the kubeconfig.
+ */
+
+export interface ApplyContext {
+  cluster: Cluster;
+  /** Rendered machine config per node name. */
+  configs: Map<string, string>;
+  /** talosconfig credentials (mTLS). */
+  mtls: Extract<Credentials, { mode: 'mtls' }>;
+  /** Kubernetes CA, to check the API server when waiting for it. */
+  kubernetesCa: string;
+  resolve: (host: string, port: number) => Address;
+  log: Logger;
+  mode: ApplyMode;
+  dryRun: boolean;
+  timeouts: { callMs: number; nodeMs: number; kubernetesMs: number; pollMs: number };
+}
+
+export type NodeOutcome = 'unchanged' | 'applied' | 'installed' | 'would change' | 'unreachable';
+
+export interface ApplyReport {
+  nodes: Record<string, NodeOutcome>;
+  bootstrap: 'done' | 'already bootstrapped' | 'skipped';
+  kubeconfig?: string;
+  problems: string[];
+}
+
+function client(ctx: ApplyContext, node: ClusterNode, credentials: Credentials): TalosClient {
+  const target = ctx.resolve(node.ip, PORTS.apid);
+  return new TalosClient({ ...target, serverName: node.ip }, credentials, { timeoutMs: ctx.timeouts.callMs });
+}
+
+async function withClient<T>(ctx: ApplyContext, node: ClusterNode, credentials: Credentials, use: (client: TalosClient) => Promise<T>): Promise<T> {
+  const talos = client(ctx, node, credentials);
+  try {
+    return await use(talos);
+  } finally {
+    talos.close();
+  }
+}
+
+const TLS_REJECTED = /certificate|self.signed|handshake|SSL|TLS|unable to verify/i;
+
+/**
+ * A node that answers with our CA is configured; one whose certificate our CA does not sign but which answers
+ * without a client certificate is in maintenance mode (booted without config); anything else is unreachable.
+ */
+async function probe(ctx: ApplyContext, node: ClusterNode): Promise<'configured' | 'maintenance' | 'unreachable'> {
+  try {
+    await withClient(ctx, node, ctx.mtls, (c) => c.version());
+    return 'configured';
+  } catch (error) {
+    if (!TLS_REJECTED.test((error as Error).message)) return 'unreachable';
+  }
+  try {
+    await withClient(ctx, node, { mode: 'maintenance' }, (c) => c.version());
+    return 'maintenance';
+  } catch {
+    return 'unreachable';
+  }
+}
+
+const unchanged = (details: string) => /no changes/i.test(details);
+
+async function configureNode(ctx: ApplyContext, node: ClusterNode): Promise<NodeOutcome> {
+  const data = Buffer.from(ctx.configs.get(node.name) ?? '', 'utf8');
+  const state = await probe(ctx, node);
+  if (state === 'unreachable') return 'unreachable';
+  if (state === 'maintenance') {
+    if (ctx.dryRun) return 'would change';
+    // In maintenance mode the node installs Talos with this config and reboots into it.
+    await withClient(ctx, node, { mode: 'maintenance' }, (c) => c.applyConfiguration(data, 'AUTO'));
+    return 'installed';
+  }
+  return withClient(ctx, node, ctx.mtls, async (mtls) => {
+    const preview = await mtls.applyConfiguration(data, ctx.mode, { dryRun: true });
+    if (unchanged(preview.details)) return 'unchanged';
+    if (ctx.dryRun) {
+      ctx.log.info(`${node.name}: ${preview.details.trim().split('\n').slice(0, 20).join('\n    ')}`);
+      return 'would change';
+    }
+    const applied = await mtls.applyConfiguration(data, ctx.mode);
+    for (const warning of applied.warnings) ctx.log.warn(`${node.name}: ${warning}`);
+    return 'applied' as const;
+  });
+}
+
+async function waitFor<T>(ctx: ApplyContext, label: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
+  return ctx.log.progress(label, async () => {
+    const deadline = Date.now() + timeoutMs;
+    let lastError = '';
+    for (;;) {
+      try {
+        const value = await attempt();
+        if (value !== undefined) return value;
+      } catch (error) {
+        lastError = (error as Error).message;
+      }
+      if (Date.now() > deadline) throw new Error(`${label}: gave up after ${formatDuration(timeoutMs)}${lastError ? ` (last error: ${lastError})` : ''}`);
+      await new Promise((r) => setTimeout(r, ctx.timeouts.pollMs));
+    }
+  });
+}
+
+async function bootstrapOnce(ctx: ApplyContext, first: ClusterNode): Promise<ApplyReport['bootstrap']> {
+  return waitFor(ctx, `bootstrapping etcd on ${first.name}`, ctx.timeouts.nodeMs, () =>
+    withClient(ctx, first, ctx.mtls, async (mtls) => {
+      // Bootstrap exactly once: a cluster whose etcd already has members is left alone.
+      const members = await mtls.etcdMembers().catch(() => []);
+      if (members.length > 0) return 'already bootstrapped' as const;
+      try {
+        await mtls.bootstrap();
+        return 'done' as const;
+      } catch (error) {
+        // ALREADY_EXISTS: etcd already has data (a bootstrap raced us, or members are not listed yet).
+        if (error instanceof TalosApiError && error.code === 6) return 'already bootstrapped' as const;
+        throw error;
+      }
+    }),
+  );
+}
+
+export async function applyCluster(ctx: ApplyContext): Promise<ApplyReport> {
+  const report: ApplyReport = { nodes: {}, bootstrap: 'skipped', problems: [] };
+  const ordered = [...controlPlanes(ctx.cluster), ...workers(ctx.cluster)];
+  for (const node of ordered) {
+    const outcome = await ctx.log.progress(`${node.name} (${node.ip}): applying its config`, () => configureNode(ctx, node));
+    report.nodes[node.name] = outcome;
+    ctx.log.info(`${node.name}: ${outcome}`);
+    if (outcome === 'unreachable') report.problems.push(`${node.name} (${node.ip}:${PORTS.apid}) does not answer: is it powered on and on the network?`);
+  }
+  if (ctx.dryRun || report.problems.length) return report;
+  for (const node of ordered.filter((n) => report.nodes[n.name] === 'installed')) {
+    await waitFor(ctx, `waiting for ${node.name} to come back with its config`, ctx.timeouts.nodeMs, () => withClient(ctx, node, ctx.mtls, (c) => c.version()));
+  }
+  const first = controlPlanes(ctx.cluster)[0]!;
+  report.bootstrap = await bootstrapOnce(ctx, first);
+  const kube: KubeCredentials = { server: apiEndpoint(ctx.cluster), ca: ctx.kubernetesCa };
+  await waitFor(ctx, `waiting for the Kubernetes API at ${kube.server}`, ctx.timeouts.kubernetesMs, async () => {
+    const response = await kubeGet(kube, '/version', ctx.resolve, ctx.timeouts.callMs);
+    return response.status === 200 ? true : undefined;
+  });
+  const archive = await withClient(ctx, first, ctx.mtls, (c) => c.kubeconfigArchive());
+  report.kubeconfig = extractFromTarGz(archive, 'kubeconfig').toString('utf8');
+  return report;
+}

@@ -1,0 +1,158 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { standardKeyPem } from '../pki/keys.ts';
+
+/**
+ * A client for the Talos API (apid, gRPC over TLS on port 50000), with the calls groundwork needs.
+ * Two modes, as talosctl has them:
+ *  - maintenance: a node booted without config serves a self-signed certificate; the client sends no
+ *    certificate and skips verification (`talosctl --insecure`);
+ *  - mtls: the talosconfig's admin certificate, and the server verified against the Talos OS CA.
+ */
+
+const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+
+export const definitions = protoLoader.loadSync(['machine.proto', 'cluster.proto'], {
+  includeDirs: [PROTO_DIR],
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+});
+
+type ServiceConstructor = grpc.ServiceClientConstructor;
+const loaded = grpc.loadPackageDefinition(definitions) as unknown as {
+  machine: { MachineService: ServiceConstructor };
+  cluster: { ClusterService: ServiceConstructor };
+};
+export const MachineService = loaded.machine.MachineService;
+export const ClusterService = loaded.cluster.ClusterService;
+
+export type ApplyMode = 'REBOOT' | 'AUTO' | 'NO_REBOOT' | 'STAGED' | 'TRY';
+
+export interface Target {
+  /** Where to connect (an address override may point elsewhere than the node). */
+  host: string;
+  port: number;
+  /** The name the server certificate must carry: the node's address. */
+  serverName: string;
+}
+
+export type Credentials = { mode: 'maintenance' } | { mode: 'mtls'; ca: string; crt: string; key: string };
+
+export interface EtcdMember {
+  id: string;
+  hostname: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+export class TalosApiError extends Error {
+  readonly code: number | undefined;
+  constructor(message: string, code?: number) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function channelCredentials(credentials: Credentials): grpc.ChannelCredentials {
+  if (credentials.mode === 'maintenance') {
+    return grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+  }
+  return grpc.credentials.createSsl(Buffer.from(credentials.ca), Buffer.from(standardKeyPem(credentials.key)), Buffer.from(credentials.crt));
+}
+
+type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: unknown) => void) => void;
+type Streaming = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
+
+export class TalosClient {
+  private readonly machine: grpc.Client;
+  private readonly cluster: grpc.Client;
+  private readonly timeoutMs: number;
+  readonly target: Target;
+
+  constructor(target: Target, credentials: Credentials, options: { timeoutMs?: number } = {}) {
+    const address = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const channelOptions = { 'grpc.ssl_target_name_override': target.serverName, 'grpc.default_authority': target.serverName };
+    const creds = channelCredentials(credentials);
+    this.machine = new MachineService(address, creds, channelOptions);
+    this.cluster = new ClusterService(address, creds, channelOptions);
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.target = target;
+  }
+
+  private unary<T>(client: grpc.Client, method: string, request: unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const call = (client as unknown as Record<string, Unary>)[method]!.bind(client);
+      call(request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (error, response) => {
+        if (error) reject(new TalosApiError(`${method} on ${this.target.serverName}: ${error.details || error.message}`, error.code));
+        else resolve(response as T);
+      });
+    });
+  }
+
+  private stream<T>(client: grpc.Client, method: string, request: unknown, deadlineMs: number, onMessage: (message: T) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const call = (client as unknown as Record<string, Streaming>)[method]!.bind(client);
+      const stream = call(request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs });
+      stream.on('data', (message: T) => onMessage(message));
+      stream.on('error', (error: grpc.ServiceError) => reject(new TalosApiError(`${method} on ${this.target.serverName}: ${error.details || error.message}`, error.code)));
+      stream.on('end', () => resolve());
+    });
+  }
+
+  async version(): Promise<{ tag: string; arch: string; platform: string }> {
+    const response = await this.unary<{ messages: Array<{ version?: { tag: string; arch: string }; platform?: { name: string; mode: string } }> }>(this.machine, 'version', {});
+    const message = response.messages[0];
+    return { tag: message?.version?.tag ?? '', arch: message?.version?.arch ?? '', platform: message?.platform?.name ?? '' };
+  }
+
+  async applyConfiguration(data: Uint8Array, mode: ApplyMode, options: { dryRun?: boolean; tryTimeoutSeconds?: number } = {}): Promise<{ mode: string; details: string; warnings: string[] }> {
+    const request = {
+      data: Buffer.from(data),
+      mode,
+      dryRun: options.dryRun ?? false,
+      ...(mode === 'TRY' ? { tryModeTimeout: { seconds: String(options.tryTimeoutSeconds ?? 60), nanos: 0 } } : {}),
+    };
+    const response = await this.unary<{ messages: Array<{ mode: string; modeDetails: string; warnings: string[] }> }>(this.machine, 'applyConfiguration', request);
+    const message = response.messages[0];
+    return { mode: message?.mode ?? mode, details: message?.modeDetails ?? '', warnings: message?.warnings ?? [] };
+  }
+
+  async bootstrap(): Promise<void> {
+    await this.unary(this.machine, 'bootstrap', { recoverEtcd: false, recoverSkipHashCheck: false });
+  }
+
+  async etcdMembers(): Promise<EtcdMember[]> {
+    const response = await this.unary<{ messages: Array<{ members: EtcdMember[] }> }>(this.machine, 'etcdMemberList', { queryLocal: false });
+    return response.messages.flatMap((m) => m.members);
+  }
+
+  /** The kubeconfig as the node streams it: a gzip-compressed tar archive. */
+  async kubeconfigArchive(): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    await this.stream<{ bytes: Buffer }>(this.machine, 'kubeconfig', {}, this.timeoutMs, (message) => chunks.push(Buffer.from(message.bytes)));
+    return Buffer.concat(chunks);
+  }
+
+  /** Streams raw etcd snapshot bytes (the dr layer uses it). */
+  async etcdSnapshot(onChunk: (bytes: Buffer) => void, deadlineMs = 600_000): Promise<void> {
+    await this.stream<{ bytes: Buffer }>(this.machine, 'etcdSnapshot', {}, deadlineMs, (message) => onChunk(Buffer.from(message.bytes)));
+  }
+
+  /** Talos's server-side cluster health check; resolves when it finishes, rejects on the first failure. */
+  async healthCheck(controlPlanes: string[], workers: string[], waitSeconds: number, onProgress: (message: string) => void): Promise<void> {
+    const request = { waitTimeout: { seconds: String(waitSeconds), nanos: 0 }, clusterInfo: { controlPlaneNodes: controlPlanes, workerNodes: workers, forceEndpoint: '' } };
+    await this.stream<{ message: string; metadata?: { error?: string } }>(this.cluster, 'healthCheck', request, (waitSeconds + 30) * 1000, (progress) => {
+      if (progress.metadata?.error) throw new TalosApiError(progress.metadata.error);
+      onProgress(progress.message);
+    });
+  }
+
+  close(): void {
+    this.machine.close();
+    this.cluster.close();
+  }
+}

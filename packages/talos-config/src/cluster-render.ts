@@ -1,0 +1,85 @@
+import { PRIVATE_FILE_MODE, type OutputFile } from '@groundwork/kit';
+import { nodeArch, talosContract, type LoadedCluster } from '@groundwork/cluster';
+import type { PemPair, SecretsBundle } from './bundle/bundle.ts';
+import { buildTalosconfig, talosconfigToYaml } from './bundle/talosconfig.ts';
+import { documentsToYaml, renderDocuments, type Documents } from './config/render.ts';
+import { nodeImages } from './config/platform.ts';
+import { PatchError, applyPatch } from './patches/strategic.ts';
+import { patchesFor, unknownPatchFolders } from './patches/load.ts';
+import { schemaProblems } from './validate/schema.ts';
+import { talosRuleProblems } from './validate/rules.ts';
+
+export const LAYER = 'talos-config';
+
+export interface RenderResult {
+  files: OutputFile[];
+  problems: string[];
+  /** Node configs as documents, for checks that run after rendering. */
+  nodes: Map<string, Documents>;
+}
+
+function checks(docs: Documents, contract: string, node: Parameters<typeof talosRuleProblems>[1]): string[] {
+  return [...schemaProblems(docs, contract), ...talosRuleProblems(docs, node)];
+}
+
+/**
+ * Every node's config: the generated documents, then the user's patches one file at a time. A check that
+ * fails only after a patch is reported against that patch file, with the node it broke.
+ */
+export function renderCluster(root: string, cluster: LoadedCluster, bundle: SecretsBundle, client: PemPair): RenderResult {
+  const contract = talosContract(cluster.config);
+  const problems: string[] = [...unknownPatchFolders(root, cluster.name, cluster.config.nodes)];
+  const files: OutputFile[] = [];
+  const nodes = new Map<string, Documents>();
+  for (const node of cluster.config.nodes) {
+    let docs = renderDocuments({ cluster: cluster.config, bundle, node });
+    let known = checks(docs, contract, node);
+    problems.push(...known.map((p) => `nodes/${node.name}: generated config: ${p}`));
+    let patches;
+    try {
+      patches = patchesFor(root, cluster.name, node);
+    } catch (error) {
+      problems.push((error as Error).message);
+      continue;
+    }
+    for (const patch of patches) {
+      try {
+        docs = applyPatch(docs, patch.documents);
+      } catch (error) {
+        if (error instanceof PatchError) {
+          problems.push(`${patch.path}: ${error.message} (node ${node.name})`);
+          continue;
+        }
+        throw error;
+      }
+      const after = checks(docs, contract, node);
+      problems.push(...after.filter((p) => !known.includes(p)).map((p) => `${patch.path}: breaks node ${node.name}: ${p}`));
+      known = after;
+    }
+    nodes.set(node.name, docs);
+    files.push({ path: `nodes/${node.name}.yaml`, data: documentsToYaml(docs), mode: PRIVATE_FILE_MODE });
+  }
+  files.push({ path: 'talosconfig', data: talosconfigToYaml(buildTalosconfig(cluster.config, bundle.certs.os.crt, client)), mode: PRIVATE_FILE_MODE });
+  files.push({ path: 'boot-media.md', data: bootMedia(cluster) });
+  return { files, problems, nodes };
+}
+
+/** What to boot or flash on each node for its first install, and the installer it upgrades with. */
+export function bootMedia(cluster: LoadedCluster): string {
+  const lines = [
+    `# Boot media for ${cluster.name} (Talos ${cluster.config.versions.talos})`,
+    '',
+    '| node | platform | arch | boot from | installer | schematic |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const node of cluster.config.nodes) {
+    const images = nodeImages(cluster.config, node);
+    lines.push(`| ${node.name} | ${node.platform} | ${nodeArch(node)} | ${images.bootMedia} | ${images.installer} | ${images.schematicId} |`);
+  }
+  const pis = cluster.config.nodes.filter((n) => n.platform === 'rpi4');
+  if (pis.length) {
+    const image = nodeImages(cluster.config, pis[0]!).bootMedia;
+    lines.push('', 'Raspberry Pi 4: update the EEPROM first, then write the image to the SD card (check the device name first):', '', '```sh', `curl -LO ${image}`, `xz -dc metal-arm64.raw.xz | sudo dd of=/dev/mmcblk0 bs=4M conv=fsync status=progress`, '```');
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
+import type { ClusterOutcome, LoadedCluster } from '@groundwork/cluster';
+import { LAYER, renderCluster } from './cluster-render.ts';
+import { loadTalosSecrets } from './talos-secrets.ts';
+import { checkAdminClient, checkBundle } from './pki/inspect.ts';
+import { applyCluster, type ApplyContext } from './api/apply-flow.ts';
+import { liveProblems } from './api/live.ts';
+import type { ApplyMode } from './api/client.ts';
+
+export { LAYER };
+
+/** clusters/<name>/rendered/kubeconfig: outside the layer folder, so re-rendering never removes it. */
+export const kubeconfigPath = (root: string, cluster: string) => join(root, 'clusters', cluster, 'rendered', 'kubeconfig');
+
+export async function generateTalos(root: string, cluster: LoadedCluster): Promise<ClusterOutcome> {
+  const secrets = await loadTalosSecrets(root, cluster);
+  if ('problem' in secrets) return { problems: [secrets.problem] };
+  const result = renderCluster(root, cluster, secrets.bundle, secrets.client);
+  if (result.problems.length) return { problems: result.problems };
+  replaceDirectoryAtomic(renderedDir(root, cluster.name, LAYER), result.files, { dirMode: 0o700 });
+  return { problems: [], summary: `${cluster.config.nodes.length} machine configs and a talosconfig in clusters/${cluster.name}/rendered/${LAYER}/` };
+}
+
+function trackedRenderedFiles(root: string, cluster: string): string[] {
+  const result = execFile('git', ['ls-files', '--', `clusters/${cluster}/rendered`], { cwd: root });
+  return result.status === 0 ? result.stdout.toString().split('\n').filter(Boolean) : [];
+}
+
+/**
+ * Static: the bundle and client pass the PKI checks, the rendered files are exactly what the cluster file,
+ * the bundle and the patches give (which also re-runs the schema and Talos's rules), and nothing rendered is
+ * tracked by git. Live (GROUNDWORK_LIVE=1): the running cluster matches.
+ */
+export async function verifyTalos(root: string, cluster: LoadedCluster, env: NodeJS.ProcessEnv = process.env): Promise<ClusterOutcome> {
+  const secrets = await loadTalosSecrets(root, cluster);
+  if ('problem' in secrets) return { problems: [secrets.problem] };
+  const problems: string[] = [];
+  const notes: string[] = [];
+  for (const report of [checkBundle(secrets.bundle), checkAdminClient(secrets.client, secrets.bundle)]) {
+    problems.push(...report.problems);
+    notes.push(...report.notes);
+  }
+  const expected = renderCluster(root, cluster, secrets.bundle, secrets.client);
+  problems.push(...expected.problems);
+  const dir = renderedDir(root, cluster.name, LAYER);
+  for (const file of expected.files) {
+    const path = join(dir, file.path);
+    if (!existsSync(path)) problems.push(`rendered/${LAYER}/${file.path} is missing (run: npx nx run talos-config:generate --cluster=${cluster.name})`);
+    else if (!readFileSync(path).equals(Buffer.from(file.data))) problems.push(`rendered/${LAYER}/${file.path} does not match the cluster file, bundle and patches (re-run generate)`);
+  }
+  for (const tracked of trackedRenderedFiles(root, cluster.name)) problems.push(`${tracked}: rendered output is tracked by git (it holds key material)`);
+  if (env.GROUNDWORK_LIVE) {
+    const kubeconfig = existsSync(kubeconfigPath(root, cluster.name)) ? readFileSync(kubeconfigPath(root, cluster.name), 'utf8') : undefined;
+    problems.push(
+      ...(await liveProblems({
+        cluster: cluster.config,
+        mtls: { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client },
+        kubeconfig,
+        resolve: addressResolver(env),
+        log: createLogger(`${LAYER}:verify`),
+        timeoutMs: Number(env.GROUNDWORK_TALOS_CALL_TIMEOUT_MS ?? 15_000),
+        healthWaitSeconds: Number(env.GROUNDWORK_TALOS_HEALTH_WAIT_SECONDS ?? 300),
+      })).map((p) => `live: ${p}`),
+    );
+  } else notes.push('static checks only (set GROUNDWORK_LIVE=1 to check the running cluster too)');
+  return { problems, notes, summary: `${cluster.config.nodes.length} configs match the bundle, PKI checks pass${env.GROUNDWORK_LIVE ? ', live cluster healthy' : ''}` };
+}
+
+const MODES: Record<string, ApplyMode> = { auto: 'AUTO', 'no-reboot': 'NO_REBOOT', reboot: 'REBOOT', staged: 'STAGED', try: 'TRY' };
+
+export function applyMode(text: string | undefined): ApplyMode {
+  const mode = MODES[(text ?? 'auto').toLowerCase()];
+  if (!mode) throw new Error(`apply mode "${text}": use one of ${Object.keys(MODES).join(', ')}`);
+  return mode;
+}
+
+export interface ApplyOptions {
+  mode: ApplyMode;
+  dryRun: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Pushes the rendered configs, bootstraps once, waits for Kubernetes, and keeps the kubeconfig (0600). */
+export async function applyTalos(root: string, cluster: LoadedCluster, options: ApplyOptions): Promise<ClusterOutcome> {
+  const secrets = await loadTalosSecrets(root, cluster);
+  if ('problem' in secrets) return { problems: [secrets.problem] };
+  const dir = renderedDir(root, cluster.name, LAYER);
+  const configs = new Map<string, string>();
+  for (const node of cluster.config.nodes) {
+    const path = join(dir, 'nodes', `${node.name}.yaml`);
+    if (!existsSync(path)) return { problems: [`rendered/${LAYER}/nodes/${node.name}.yaml is missing: run generate first`] };
+    configs.set(node.name, readFileSync(path, 'utf8'));
+  }
+  const env = options.env;
+  const ms = (name: string, fallback: number) => Number(env[name] ?? fallback);
+  const context: ApplyContext = {
+    cluster: cluster.config,
+    configs,
+    mtls: { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client },
+    kubernetesCa: secrets.bundle.certs.k8s.crt,
+    resolve: addressResolver(env),
+    log: createLogger(`${LAYER}:apply`),
+    mode: options.mode,
+    dryRun: options.dryRun,
+    timeouts: {
+      callMs: ms('GROUNDWORK_TALOS_CALL_TIMEOUT_MS', 15_000),
+      nodeMs: ms('GROUNDWORK_TALOS_NODE_TIMEOUT_MS', 900_000),
+      kubernetesMs: ms('GROUNDWORK_KUBERNETES_TIMEOUT_MS', 900_000),
+      pollMs: ms('GROUNDWORK_POLL_MS', 5_000),
+    },
+  };
+  const report = await applyCluster(context);
+  if (report.kubeconfig) writeFileAtomic(kubeconfigPath(root, cluster.name), report.kubeconfig, { mode: PRIVATE_FILE_MODE });
+  const counts = Object.values(report.nodes).reduce<Record<string, number>>((acc, outcome) => ({ ...acc, [outcome]: (acc[outcome] ?? 0) + 1 }), {});
+  const summary = `${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; etcd ${report.bootstrap}${report.kubeconfig ? `; kubeconfig in clusters/${cluster.name}/rendered/kubeconfig` : ''}`;
+  return { problems: report.problems, summary };
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * gw-talos: a cluster's Talos secrets and nodes. The secrets bundle is created once, explicitly (generate
+ * never creates secrets), and can travel to talosctl and back in its secrets.yaml form.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PRIVATE_FILE_MODE, ProblemList, UserError, createLogger, findWorkspaceRoot, runCommand, writeFileAtomic } from '@groundwork/kit';
+import { loadCluster } from '@groundwork/cluster';
+import { assertNoExampleKey, clusterKeyServices } from '@groundwork/secrets-sops';
+import { bundleFromYaml, bundleToYaml, createAdminClient, generateBundle } from './bundle/bundle.ts';
+import { bundlePath, clientPath, hasBundle, readBundle, writeBundle, writeClient } from './bundle/store.ts';
+import { checkBundle } from './pki/inspect.ts';
+import { bootMedia } from './cluster-render.ts';
+import { applyMode, applyTalos } from './layer.ts';
+
+const log = createLogger('gw-talos');
+
+const spec = {
+  usage: 'gw-talos <command> --cluster=NAME [options]',
+  summary: 'Create and manage a cluster\'s Talos secrets, and apply its configs.',
+  details: [
+    'Commands:',
+    '  init           create the secrets bundle and the talosconfig client (once; never overwrites)',
+    '  rotate-client  issue a new talosconfig admin certificate (one year)',
+    '  import         take a talosctl secrets.yaml (--from=FILE) as the cluster\'s bundle',
+    '  export         write the bundle as talosctl secrets.yaml (stdout, or --output=FILE with mode 0600)',
+    '  boot-media     what to flash or boot on each node (Image Factory URLs)',
+    '  apply          like `nx run talos-config:apply`, with --mode and --dry-run',
+  ].join('\n'),
+  options: {
+    cluster: { type: 'string', valueName: 'NAME', description: 'The cluster.' },
+    from: { type: 'string', valueName: 'FILE', description: 'import: a talosctl secrets.yaml.' },
+    output: { type: 'string', valueName: 'FILE', description: 'export: write here (mode 0600) instead of stdout.' },
+    mode: { type: 'string', valueName: 'MODE', description: 'apply: auto, no-reboot, reboot, staged or try (default auto).' },
+    'dry-run': { type: 'boolean', description: 'apply: show which nodes would change, change nothing.' },
+  },
+  positionals: { name: 'COMMAND', description: 'init, rotate-client, import, export, boot-media or apply', min: 1, max: 1 },
+} as const;
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(
+    spec,
+    async ({ options, positionals }) => {
+      const command = positionals[0];
+      if (!options.cluster || options.cluster === '*') throw new UserError('name the cluster with --cluster=<name>', { exitCode: 2 });
+      const root = findWorkspaceRoot();
+      const cluster = loadCluster(root, options.cluster);
+      if (command === 'boot-media') {
+        process.stdout.write(bootMedia(cluster));
+        return 0;
+      }
+      const services = await clusterKeyServices(cluster);
+      if (command === 'init' || command === 'import') {
+        if (hasBundle(root, cluster)) throw new UserError(`${bundlePath(cluster.name)} already exists; a cluster's secrets are created once`);
+        let bundle;
+        if (command === 'import') {
+          if (!options.from) throw new UserError('import needs --from=<talosctl secrets.yaml>', { exitCode: 2 });
+          bundle = bundleFromYaml(readFileSync(options.from, 'utf8'));
+          const report = checkBundle(bundle);
+          if (report.problems.length) throw new ProblemList(`${options.from} is not a usable Talos secrets bundle:`, report.problems);
+        } else {
+          bundle = await log.progress('generating the secrets bundle (RSA-4096 takes a moment)', async () => generateBundle());
+        }
+        await writeBundle(root, cluster, bundle, services);
+        log.ok(`${bundlePath(cluster.name)} written (SOPS-encrypted)`);
+        if (!existsSync(join(root, clientPath(cluster.name)))) {
+          await writeClient(root, cluster, createAdminClient(bundle), services);
+          log.ok(`${clientPath(cluster.name)} written: the talosconfig admin certificate, valid one year`);
+        }
+        return 0;
+      }
+      if (command === 'rotate-client') {
+        const bundle = await readBundle(root, cluster, services);
+        await writeClient(root, cluster, createAdminClient(bundle), services);
+        log.ok(`${clientPath(cluster.name)}: new admin certificate, valid one year; run generate to refresh the talosconfig`);
+        return 0;
+      }
+      if (command === 'export') {
+        const text = bundleToYaml(await readBundle(root, cluster, services));
+        if (options.output) writeFileAtomic(options.output, text, { mode: PRIVATE_FILE_MODE });
+        else process.stdout.write(text);
+        return 0;
+      }
+      if (command === 'apply') {
+        await assertNoExampleKey(root, cluster);
+        const outcome = await applyTalos(root, cluster, { mode: applyMode(options.mode), dryRun: options['dry-run'] ?? false, env: process.env });
+        if (outcome.problems.length) throw new ProblemList(`apply of ${cluster.name} failed:`, outcome.problems);
+        log.ok(`${cluster.name}: ${outcome.summary}`);
+        return 0;
+      }
+      throw new UserError(`unknown command "${command}"`, { exitCode: 2, hint: 'run gw-talos --help' });
+    },
+    argv,
+  );
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
+
+/**
+ * Validation against Talos's own JSON Schema (vendored, see schema/README.md). Each document is checked
+ * against the definition its `kind` names, which gives precise errors instead of the root oneOf's noise.
+ */
+
+export const SCHEMA_FILES: Record<string, string> = {
+  'v1.13': fileURLToPath(new URL('../../schema/config.schema.v1.13.json', import.meta.url)),
+};
+
+interface SchemaFile {
+  $id: string;
+  oneOf: Array<{ $ref: string }>;
+  $defs: Record<string, { properties?: { kind?: { enum?: string[] } } }>;
+}
+
+interface Validators {
+  byKind: Map<string, ValidateFunction>;
+  kinds: string[];
+}
+
+const cache = new Map<string, Validators>();
+
+function validators(contract: string): Validators {
+  const cached = cache.get(contract);
+  if (cached) return cached;
+  const file = SCHEMA_FILES[contract];
+  if (!file) throw new Error(`no Talos schema for contract ${contract}`);
+  const schema = JSON.parse(readFileSync(file, 'utf8')) as SchemaFile;
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+  ajv.addSchema(schema);
+  const byKind = new Map<string, ValidateFunction>();
+  for (const { $ref } of schema.oneOf) {
+    const name = $ref.replace('#/$defs/', '');
+    const kind = schema.$defs[name]?.properties?.kind?.enum?.[0] ?? (name === 'v1alpha1.Config' ? 'v1alpha1' : undefined);
+    if (kind) byKind.set(kind, ajv.getSchema(`${schema.$id}${$ref}`)!);
+  }
+  const result = { byKind, kinds: [...byKind.keys()].sort() };
+  cache.set(contract, result);
+  return result;
+}
+
+function describe(error: ErrorObject): string {
+  const at = error.instancePath || '/';
+  if (error.keyword === 'additionalProperties') return `${at}: unknown field "${String(error.params.additionalProperty)}"`;
+  if (error.keyword === 'enum') return `${at}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  if (error.keyword === 'required') return `${at}: missing required field "${String(error.params.missingProperty)}"`;
+  return `${at}: ${error.message ?? error.keyword}`;
+}
+
+/** The document's kind as Talos names it (the v1alpha1 document has no kind). */
+export function documentKind(doc: Record<string, unknown>): string {
+  if (doc.kind === undefined && doc.version === 'v1alpha1') return 'v1alpha1';
+  return typeof doc.kind === 'string' ? doc.kind : '(no kind)';
+}
+
+/** Problems for each document, as "document N (Kind[/name]): /path: message". */
+export function schemaProblems(docs: Array<Record<string, unknown>>, contract: string): string[] {
+  const { byKind, kinds } = validators(contract);
+  const problems: string[] = [];
+  docs.forEach((doc, index) => {
+    const kind = documentKind(doc);
+    const label = `document ${index + 1} (${kind}${typeof doc.name === 'string' ? `/${doc.name}` : ''})`;
+    const validate = byKind.get(kind);
+    if (!validate) {
+      problems.push(`${label}: Talos ${contract} has no document kind "${kind}" (known: ${kinds.join(', ')})`);
+      return;
+    }
+    if (!validate(doc)) {
+      const seen = new Set<string>();
+      for (const error of validate.errors ?? []) {
+        const text = `${label}: ${describe(error)}`;
+        if (!seen.has(text)) problems.push(text);
+        seen.add(text);
+      }
+    }
+  });
+  return problems;
+}
