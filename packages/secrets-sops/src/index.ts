@@ -4,5 +4,7 @@ export type { SecretDeclaration, SecretValueSpec, LayerSecrets, ApplicableSecret
 export { manifestPath, missingSecrets, clusterSecretFiles, inspectManifest } from './cluster/manifests.ts';
 export { clusterKeyServices, assertNoExampleKey } from './cluster/identity.ts';
 export { readEncryptedFile, writeEncryptedFile, ruleForPath } from './cluster/files.ts';
+export { syncSopsConfig } from './cluster/sops-rules.ts';
+export { initClusterKey, rekeyCluster } from './cluster/keys.ts';
 export { LAYER as SECRETS_LAYER } from './cluster/layer.ts';
 export * as sops from './sops/index.ts';

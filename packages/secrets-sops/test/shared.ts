@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Comment, GoFloat, GoInt, GoTime, Mapping, Sequence, type Value } from '../src/sops/index.ts';
 import { leafBytes } from '../src/sops/values.ts';
@@ -45,9 +44,7 @@ export function plainJson(value: Value): unknown {
   return { [type]: Buffer.from(leafBytes(value)).toString('utf8') };
 }
 
-export function scratchDir(prefix = 'gw-sops-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { scratchDir } from '@groundwork/testkit';
 
 /** The armored PGP test keys, which hold several blocks each. */
 export const pgpKeyFiles = [join(sopsData, 'keys', 'sops-functional-tests.asc'), join(sopsData, 'keys', 'flux-pgp.asc')];

@@ -1,9 +1,5 @@
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { execFile } from '@groundwork/kit';
-import { scratchDir } from './shared.ts';
-
-const repoRoot = join(import.meta.dirname, '..', '..', '..');
+/** Scratch-workspace material specific to the secrets tests; the workspace itself comes from @groundwork/testkit. */
+export { scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
 
 /** A cluster file for scratch workspaces, shaped like the docker-dev example. */
 export function clusterYaml(name: string, recipients: string[] = [], extra = ''): string {
@@ -40,40 +36,3 @@ export const DEMO_DECLARATIONS = `export default {
 };
 `;
 
-export interface ScratchWorkspace {
-  root: string;
-  git: (...args: string[]) => string;
-  write: (path: string, text: string) => void;
-  read: (path: string) => string;
-}
-
-/** A throwaway groundwork workspace (nx.json, clusters/, packages/) that resolves @groundwork/* from this repo. */
-export function scratchWorkspace(clusters: Record<string, string>, layers: Record<string, string> = {}): ScratchWorkspace {
-  const root = scratchDir('gw-ws-');
-  writeFileSync(join(root, 'nx.json'), '{}\n');
-  symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
-  writeFileSync(join(root, '.gitignore'), 'node_modules\nclusters/*/rendered/\nclusters/*/age.key\n');
-  for (const [name, text] of Object.entries(clusters)) {
-    mkdirSync(join(root, 'clusters', name), { recursive: true });
-    writeFileSync(join(root, 'clusters', name, 'cluster.yaml'), text);
-  }
-  for (const [name, text] of Object.entries(layers)) {
-    mkdirSync(join(root, 'packages', name, 'src'), { recursive: true });
-    writeFileSync(join(root, 'packages', name, 'src', 'secrets.ts'), text);
-  }
-  const git = (...args: string[]) => {
-    const result = execFile('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: root });
-    if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr.toString()}`);
-    return result.stdout.toString();
-  };
-  git('init', '-q', '-b', 'main');
-  return {
-    root,
-    git,
-    write: (path, text) => {
-      mkdirSync(join(root, path, '..'), { recursive: true });
-      writeFileSync(join(root, path), text);
-    },
-    read: (path) => readFileSync(join(root, path), 'utf8'),
-  };
-}

@@ -17,6 +17,7 @@ export const REQUIRED_TOOLS: Tool[] = [
   { command: 'git', debianPackage: 'git', why: 'affected runs and the tracked-file scan' },
   { command: 'age', debianPackage: 'age', why: 'interop: our age stanzas opened by the real age CLI' },
   { command: 'gpg', debianPackage: 'gnupg', why: 'interop: our PGP stanzas opened by real GnuPG' },
+  { command: 'openssl', debianPackage: 'openssl', why: 'interop: our Talos certificates checked by openssl verify and x509' },
 ];
 
 const log = createLogger('ensure-tools');

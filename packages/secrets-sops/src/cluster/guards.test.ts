@@ -7,7 +7,7 @@ import { main as apply } from '../apply.ts';
 import { createKeyServices, generateAgeIdentity, openEncrypted, storeFor } from '../sops/index.ts';
 import { scanTrackedFiles } from './scan.ts';
 import { DEMO_DECLARATIONS, clusterYaml, scratchWorkspace } from '../../test/workspace.ts';
-import { isolatedEnv, runIn } from '../../test/run.ts';
+import { isolatedEnv, runIn } from '@groundwork/testkit';
 import { scratchDir } from '../../test/shared.ts';
 
 async function exampleKeyFile(): Promise<{ text: string; recipient: string }> {

@@ -6,7 +6,7 @@ import { main as generate } from '../generate.ts';
 import { main as verify } from '../verify.ts';
 import { createKeyServices, openEncrypted, storeFor } from '../sops/index.ts';
 import { DEMO_DECLARATIONS, clusterYaml, scratchWorkspace, type ScratchWorkspace } from '../../test/workspace.ts';
-import { isolatedEnv, runIn } from '../../test/run.ts';
+import { isolatedEnv, runIn } from '@groundwork/testkit';
 import { scratchDir } from '../../test/shared.ts';
 
 describe('a cluster\'s secrets, from a new key to a verified rendering', () => {

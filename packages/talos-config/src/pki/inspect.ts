@@ -71,9 +71,9 @@ function checkCa(name: string, pair: PemPair, expected: { algorithm: string; cur
   if (!info.cert.verify(info.cert.publicKey)) report.problems.push(`${label}: not self-signed`);
   for (const usage of ['keyCertSign', 'digitalSignature'] as const) if (!info.keyUsage.includes(usage)) report.problems.push(`${label}: key usage lacks ${usage}`);
   if (!keyMatchesCertificate(pair.crt, pair.key)) report.problems.push(`${label}: the key does not belong to the certificate`);
-  const days = Math.floor((info.notAfter.getTime() - now.getTime()) / DAY_MS);
-  if (days < 0) report.problems.push(`${label}: expired ${-days} days ago`);
-  else if (days < 365) report.notes.push(`${label}: expires in ${days} days`);
+  const left = info.notAfter.getTime() - now.getTime();
+  if (left < 0) report.problems.push(`${label}: expired ${Math.floor(-left / DAY_MS)} days ago`);
+  else if (left < 365 * DAY_MS) report.notes.push(`${label}: expires in ${Math.floor(left / DAY_MS)} days`);
 }
 
 /** The bundle's CAs and keys have the algorithms, subjects, usages and validity Talos gives them. */
@@ -104,8 +104,8 @@ export function checkAdminClient(client: PemPair, bundle: SecretsBundle, now: Da
   if (info.extKeyUsage.join(',') !== OID.clientAuth) report.problems.push(`admin client: extended key usage ${info.extKeyUsage.join(',') || 'none'}, apid accepts exactly ClientAuth`);
   if (info.isCA) report.problems.push('admin client: must not be a CA');
   if (!keyMatchesCertificate(client.crt, client.key)) report.problems.push('admin client: the key does not belong to the certificate');
-  const days = Math.floor((info.notAfter.getTime() - now.getTime()) / DAY_MS);
-  if (days < 0) report.problems.push(`admin client: expired ${-days} days ago (gw-talos rotate-client)`);
-  else if (days < 30) report.notes.push(`admin client: expires in ${days} days (gw-talos rotate-client)`);
+  const left = info.notAfter.getTime() - now.getTime();
+  if (left < 0) report.problems.push(`admin client: expired ${Math.floor(-left / DAY_MS)} days ago (gw-talos rotate-client)`);
+  else if (left < 30 * DAY_MS) report.notes.push(`admin client: expires in ${Math.floor(left / DAY_MS)} days (gw-talos rotate-client)`);
   return report;
 }

@@ -1,0 +1,148 @@
+import { chmodSync, cpSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initClusterKey, syncSopsConfig } from '@groundwork/secrets-sops';
+import { listClusters } from '@groundwork/kit';
+import { loadCluster } from '@groundwork/cluster';
+import { isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
+import { main as talos } from './talos-cli.ts';
+import { main as generate } from './generate.ts';
+import { main as verify } from './verify.ts';
+import { main as apply } from './apply.ts';
+import { bundleFromYaml, type SecretsBundle } from './bundle/bundle.ts';
+import { FakeTalosNode, adminKubeconfig, fakeKubernetes, sharedState } from '../test/fake-talos.ts';
+
+const repo = join(import.meta.dirname, '..', '..', '..');
+const shared = join(repo, '..', 'shared', 'data', 'talos');
+
+const labCluster = `# a lab on metal
+apiVersion: groundwork.dev/v1alpha1
+kind: Cluster
+name: lab
+domain: lab.home.arpa
+versions: { talos: v1.13.9, kubernetes: 1.36.3 }
+network: { nodeCidr: 10.9.0.0/24, gateway: 10.9.0.1 }
+nodes:
+  - { name: cp-1, ip: 10.9.0.11, role: controlplane, platform: metal, installDisk: /dev/sda, link: eth0 }
+  - { name: w-1, ip: 10.9.0.21, role: worker, platform: metal, installDisk: /dev/sda, link: eth0 }
+sops:
+  age: []
+`;
+
+describe('talos-config on a cluster, from a new bundle to a verified running cluster', () => {
+  let ws: ScratchWorkspace;
+  let env: NodeJS.ProcessEnv;
+  const rendered = (path: string) => join(ws.root, 'clusters/lab/rendered/talos-config', path);
+  const run = (main: (argv: string[]) => Promise<number>, argv: string[], extra: NodeJS.ProcessEnv = {}) => runIn(ws.root, main, argv, { ...env, ...extra });
+
+  beforeAll(async () => {
+    ws = scratchWorkspace({ lab: labCluster });
+    env = isolatedEnv(scratchDir());
+    await initClusterKey(ws.root, 'lab', 'x25519');
+  });
+
+  it('generate asks for the bundle, which only an explicit command creates', async () => {
+    const result = await run(generate, ['--cluster=lab']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no Talos secrets bundle at clusters/lab/talos/secrets.sops.yaml: create it once with gw-talos init --cluster=lab');
+    expect((await run(talos, ['init', '--cluster=lab'])).code).toBe(0);
+    const again = await run(talos, ['init', '--cluster=lab']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists; a cluster\'s secrets are created once');
+    expect(ws.read('clusters/lab/talos/secrets.sops.yaml')).toMatch(/^ {4}mac: ENC\[/m);
+  });
+
+  it('renders private, byte-identical configs and a talosconfig pointing at the control planes', async () => {
+    expect((await run(generate, ['--cluster=lab'])).code).toBe(0);
+    const files = readdirSync(rendered('nodes')).sort();
+    expect(files).toEqual(['cp-1.yaml', 'w-1.yaml']);
+    const first = files.map((f) => readFileSync(rendered(`nodes/${f}`), 'utf8'));
+    expect(statSync(rendered('nodes/cp-1.yaml')).mode & 0o777).toBe(0o600);
+    expect(statSync(rendered('.')).mode & 0o777).toBe(0o700);
+    expect((await run(generate, ['--cluster=lab'])).code).toBe(0);
+    expect(files.map((f) => readFileSync(rendered(`nodes/${f}`), 'utf8'))).toEqual(first);
+    const talosconfig = readFileSync(rendered('talosconfig'), 'utf8');
+    expect(talosconfig).toMatch(/^context: lab\ncontexts:\n {4}lab:\n {8}endpoints:\n {12}- 10\.9\.0\.11\n/);
+    expect(readFileSync(rendered('boot-media.md'), 'utf8')).toContain('| cp-1 | metal | amd64 | https://factory.talos.dev/image/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba/v1.13.9/metal-amd64.iso |');
+  });
+
+  it('verify passes on a fresh rendering and names a rendered file that no longer matches', async () => {
+    const ok = await run(verify, ['--cluster=lab']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('lab: static checks only (set GROUNDWORK_LIVE=1 to check the running cluster too)');
+    const path = rendered('nodes/w-1.yaml');
+    const original = readFileSync(path, 'utf8');
+    chmodSync(path, 0o600);
+    writeFileSync(path, original.replace('wipe: false', 'wipe: true'));
+    const stale = await run(verify, ['--cluster=lab']);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('rendered/talos-config/nodes/w-1.yaml does not match the cluster file, bundle and patches (re-run generate)');
+    writeFileSync(path, original);
+  });
+
+  it('exports the bundle in talosctl\'s secrets.yaml form and imports a talosctl bundle', async () => {
+    const out = join(scratchDir(), 'secrets.yaml');
+    expect((await run(talos, ['export', '--cluster=lab', `--output=${out}`])).code).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const exported = bundleFromYaml(readFileSync(out, 'utf8'));
+    expect(exported.certs.os.key).toMatch(/^-----BEGIN ED25519 PRIVATE KEY-----/);
+    cpSync(join(ws.root, 'clusters/lab'), join(ws.root, 'clusters/copy'), { recursive: true, filter: (p) => !/talos|rendered/.test(p) });
+    ws.write('clusters/copy/cluster.yaml', ws.read('clusters/lab/cluster.yaml').replace('name: lab', 'name: copy'));
+    syncSopsConfig(ws.root, listClusters(ws.root).map((n) => loadCluster(ws.root, n)));
+    const imported = await run(talos, ['import', '--cluster=copy', `--from=${join(shared, 'secrets.example.yaml')}`]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect((await run(generate, ['--cluster=copy'])).code).toBe(0);
+    const talosBundle = bundleFromYaml(readFileSync(join(shared, 'secrets.example.yaml'), 'utf8'));
+    expect(readFileSync(join(ws.root, 'clusters/copy/rendered/talos-config/nodes/w-1.yaml'), 'utf8')).toContain(`token: ${talosBundle.trustdinfo.token}`);
+  });
+
+  describe('apply and live verify against Talos and Kubernetes API servers', () => {
+    let nodes: FakeTalosNode[];
+    let kube: Awaited<ReturnType<typeof fakeKubernetes>>;
+    let map: string;
+
+    beforeAll(async () => {
+      const exported = join(scratchDir(), 'secrets.yaml');
+      await run(talos, ['export', '--cluster=lab', `--output=${exported}`]);
+      const bundle: SecretsBundle = bundleFromYaml(readFileSync(exported, 'utf8'));
+      const state = sharedState();
+      kube = await fakeKubernetes(bundle, '10.9.0.11', state);
+      const kubeconfig = adminKubeconfig(bundle, 'lab', 'https://10.9.0.11:6443');
+      nodes = [
+        new FakeTalosNode({ name: 'cp-1', ip: '10.9.0.11', controlPlane: true, talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig),
+        new FakeTalosNode({ name: 'w-1', ip: '10.9.0.21', controlPlane: false, talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig),
+      ];
+      for (const node of nodes) await node.start();
+      map = [...nodes.map((n) => `${n.spec.ip}:50000=127.0.0.1:${n.port}`), `10.9.0.11:6443=127.0.0.1:${kube.port}`].join(',');
+    });
+
+    afterAll(async () => {
+      for (const node of nodes) await node.stop();
+      kube.server.close();
+    });
+
+    const fast = () => ({ GROUNDWORK_ADDRESS_MAP: map, GROUNDWORK_POLL_MS: '50', GROUNDWORK_TALOS_NODE_TIMEOUT_MS: '10000', GROUNDWORK_KUBERNETES_TIMEOUT_MS: '10000' });
+
+    it('installs, bootstraps and keeps the kubeconfig; a second apply changes nothing', async () => {
+      const first = await run(apply, ['--cluster=lab'], fast());
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain('lab: 2 installed; etcd done; kubeconfig in clusters/lab/rendered/kubeconfig');
+      expect(nodes.map((n) => n.config)).toEqual([readFileSync(rendered('nodes/cp-1.yaml'), 'utf8'), readFileSync(rendered('nodes/w-1.yaml'), 'utf8')]);
+      expect(statSync(join(ws.root, 'clusters/lab/rendered/kubeconfig')).mode & 0o777).toBe(0o600);
+      const second = await run(apply, ['--cluster=lab'], fast());
+      expect(second.stderr).toContain('lab: 2 unchanged; etcd already bootstrapped');
+    });
+
+    it('live verify checks versions, etcd members, health and Kubernetes nodes', async () => {
+      const live = await run(verify, ['--cluster=lab'], { ...fast(), GROUNDWORK_LIVE: '1', GROUNDWORK_TALOS_HEALTH_WAIT_SECONDS: '5' });
+      expect(live.code, live.stderr).toBe(0);
+      expect(live.stderr).toContain('health: waiting for etcd to be healthy: OK');
+      expect(live.stderr).toContain('lab: 2 configs match the bundle, PKI checks pass, live cluster healthy');
+      await nodes[1]!.stop();
+      const down = await run(verify, ['--cluster=lab'], { ...fast(), GROUNDWORK_LIVE: '1', GROUNDWORK_TALOS_CALL_TIMEOUT_MS: '2000' });
+      expect(down.code).toBe(1);
+      expect(down.stderr).toMatch(/lab: live: w-1: version on 10\.9\.0\.21: /);
+      await nodes[1]!.start(nodes[1]!.port);
+    });
+  });
+});
