@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
 import type { ClusterOutcome, LoadedCluster } from '@groundwork/cluster';
 import { LAYER, renderCluster } from './cluster-render.ts';
+import { nodeImages } from './config/platform.ts';
 import { loadTalosSecrets } from './talos-secrets.ts';
 import { checkAdminClient, checkBundle } from './pki/inspect.ts';
 import { applyCluster, type ApplyContext } from './api/apply-flow.ts';
@@ -20,7 +21,9 @@ export async function generateTalos(root: string, cluster: LoadedCluster): Promi
   const result = renderCluster(root, cluster, secrets.bundle, secrets.client);
   if (result.problems.length) return { problems: result.problems };
   replaceDirectoryAtomic(renderedDir(root, cluster.name, LAYER), result.files, { dirMode: 0o700 });
-  return { problems: [], summary: `${cluster.config.nodes.length} machine configs and a talosconfig in clusters/${cluster.name}/rendered/${LAYER}/` };
+  const pi = cluster.config.nodes.find((n) => n.platform === 'rpi4');
+  const notes = pi ? [`Raspberry Pi image to flash: ${nodeImages(cluster.config, pi).bootMedia} (all boot media: rendered/${LAYER}/boot-media.md)`] : [];
+  return { problems: [], notes, summary: `${cluster.config.nodes.length} machine configs and a talosconfig in clusters/${cluster.name}/rendered/${LAYER}/` };
 }
 
 function trackedRenderedFiles(root: string, cluster: string): string[] {
