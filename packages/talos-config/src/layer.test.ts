@@ -11,23 +11,10 @@ import { main as verify } from './verify.ts';
 import { main as apply } from './apply.ts';
 import { bundleFromYaml, type SecretsBundle } from './bundle/bundle.ts';
 import { FakeTalosNode, adminKubeconfig, fakeKubernetes, sharedState } from '../test/fake-talos.ts';
+import { labClusterYaml } from '../test/fixtures.ts';
 
 const repo = join(import.meta.dirname, '..', '..', '..');
 const shared = join(repo, '..', 'shared', 'data', 'talos');
-
-const labCluster = `# a lab on metal
-apiVersion: groundwork.dev/v1alpha1
-kind: Cluster
-name: lab
-domain: lab.home.arpa
-versions: { talos: v1.13.9, kubernetes: 1.36.3 }
-network: { nodeCidr: 10.9.0.0/24, gateway: 10.9.0.1 }
-nodes:
-  - { name: cp-1, ip: 10.9.0.11, role: controlplane, platform: metal, installDisk: /dev/sda, link: eth0 }
-  - { name: w-1, ip: 10.9.0.21, role: worker, platform: metal, installDisk: /dev/sda, link: eth0 }
-sops:
-  age: []
-`;
 
 describe('talos-config on a cluster, from a new bundle to a verified running cluster', () => {
   let ws: ScratchWorkspace;
@@ -36,7 +23,7 @@ describe('talos-config on a cluster, from a new bundle to a verified running clu
   const run = (main: (argv: string[]) => Promise<number>, argv: string[], extra: NodeJS.ProcessEnv = {}) => runIn(ws.root, main, argv, { ...env, ...extra });
 
   beforeAll(async () => {
-    ws = scratchWorkspace({ lab: labCluster });
+    ws = scratchWorkspace({ lab: labClusterYaml() });
     env = isolatedEnv(scratchDir());
     await initClusterKey(ws.root, 'lab', 'x25519');
   });

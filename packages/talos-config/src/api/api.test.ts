@@ -6,20 +6,8 @@ import { TalosClient } from './client.ts';
 import { applyCluster, type ApplyContext } from './apply-flow.ts';
 import { kubeCredentialsFromKubeconfig, kubeGet } from './kube.ts';
 import { issue } from '../../test/certs.ts';
+import { labClusterYaml } from '../../test/fixtures.ts';
 import { FakeTalosNode, adminKubeconfig, fakeKubernetes, sharedState, type SharedState } from '../../test/fake-talos.ts';
-
-const clusterText = (endpointIp: string) => `apiVersion: groundwork.dev/v1alpha1
-kind: Cluster
-name: lab
-domain: lab.home.arpa
-versions: { talos: v1.13.9, kubernetes: 1.36.3 }
-network: { nodeCidr: 10.9.0.0/24, gateway: 10.9.0.1 }
-nodes:
-  - { name: cp-1, ip: ${endpointIp}, role: controlplane, platform: metal, installDisk: /dev/sda, link: eth0 }
-  - { name: w-1, ip: 10.9.0.21, role: worker, platform: metal, installDisk: /dev/sda, link: eth0 }
-  - { name: w-2, ip: 10.9.0.22, role: worker, platform: metal, installDisk: /dev/sda, link: eth0 }
-sops: { age: [age13tsk788v92sf0jaq5mn486vmru35cr3qhdqnhyf9c6xmjy6gmg4spm3yx3] }
-`;
 
 describe('the Talos API client against a Talos API server over real TLS', () => {
   let bundle: SecretsBundle;
@@ -96,7 +84,7 @@ describe('apply: from nodes in maintenance mode to a running cluster, then nothi
   beforeAll(async () => {
     bundle = generateBundle();
     state = sharedState();
-    const cluster = validateClusterText(clusterText(cpIp), 'cluster.yaml').config!;
+    const cluster = validateClusterText(labClusterYaml({ workers: 2, recipients: ['age13tsk788v92sf0jaq5mn486vmru35cr3qhdqnhyf9c6xmjy6gmg4spm3yx3'] }), 'cluster.yaml').config!;
     kube = await fakeKubernetes(bundle, cpIp, state);
     const kubeconfig = adminKubeconfig(bundle, 'lab', `https://${cpIp}:6443`);
     nodes = cluster.nodes.map((n) => new FakeTalosNode({ name: n.name, ip: n.ip, controlPlane: n.role === 'controlplane', talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig));
