@@ -133,3 +133,20 @@ describe('talos-config on a cluster, from a new bundle to a verified running clu
     });
   });
 });
+
+describe('the example clusters', () => {
+  it('render from their committed bundles, validate, and stay byte-identical across two runs', async () => {
+    const { loadTalosSecrets } = await import('./talos-secrets.ts');
+    const { renderCluster } = await import('./cluster-render.ts');
+    for (const name of listClusters(repo)) {
+      const cluster = loadCluster(repo, name);
+      const secrets = await loadTalosSecrets(repo, cluster);
+      if ('problem' in secrets) throw new Error(secrets.problem);
+      const first = renderCluster(repo, cluster, secrets.bundle, secrets.client);
+      const second = renderCluster(repo, cluster, secrets.bundle, secrets.client);
+      expect(first.problems, name).toEqual([]);
+      expect(first.files.length, name).toBe(cluster.config.nodes.length + 2);
+      expect(second.files.map((f) => [f.path, Buffer.from(f.data).toString('base64')])).toEqual(first.files.map((f) => [f.path, Buffer.from(f.data).toString('base64')]));
+    }
+  });
+});
