@@ -67,3 +67,41 @@ export function talosContract(cluster: Cluster): string {
 export function n8nHost(cluster: Cluster): string {
   return cluster.features.n8n.host ?? `n8n.${cluster.domain}`;
 }
+
+/** Addresses Cilium may hand to LoadBalancer Services: the pool, else the ingress address alone, else none. */
+export function loadBalancerPool(cluster: Cluster): { start: string; stop: string } | undefined {
+  const { cilium, ingress } = cluster.features;
+  if (!cilium.enabled || !cilium.kubeProxyReplacement) return undefined;
+  if (cluster.network.loadBalancerPool) return cluster.network.loadBalancerPool;
+  return ingress.loadBalancerIp ? { start: ingress.loadBalancerIp, stop: ingress.loadBalancerIp } : undefined;
+}
+
+const GIB = 1024 ** 3;
+
+/** CPU cores and memory bytes of a node: what the cluster file says, a Raspberry Pi 4's 4 cores and 8 GiB, or unknown. */
+export function nodeCapacity(node: ClusterNode): { cpu: number; memoryBytes: number } | undefined {
+  if (node.capacity) {
+    const match = /^(\d+(?:\.\d+)?)(Mi|Gi|Ti)$/.exec(node.capacity.memory)!;
+    const unit = { Mi: 1024 ** 2, Gi: GIB, Ti: 1024 ** 4 }[match[2] as 'Mi' | 'Gi' | 'Ti'];
+    return { cpu: node.capacity.cpu, memoryBytes: Math.round(Number(match[1]) * unit) };
+  }
+  return node.platform === 'rpi4' ? { cpu: 4, memoryBytes: 8 * GIB } : undefined;
+}
+
+/** Labels Kubernetes and Talos put on a node, plus the cluster file's own. */
+export function nodeLabels(node: ClusterNode): Record<string, string> {
+  return {
+    'kubernetes.io/hostname': node.name,
+    'kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': nodeArch(node),
+    ...(node.role === 'controlplane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+    ...node.labels,
+  };
+}
+
+/** Taints a node carries: the cluster file's, and the control-plane taint unless control planes take workloads. */
+export function nodeTaints(cluster: Cluster, node: ClusterNode): Array<{ key: string; value?: string; effect: string }> {
+  const taints: Array<{ key: string; value?: string; effect: string }> = [...node.taints];
+  if (node.role === 'controlplane' && !cluster.controlPlane.allowWorkloads) taints.push({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
+  return taints;
+}

@@ -16,6 +16,10 @@ export {
   talosVersion,
   kubernetesVersion,
   n8nHost,
+  loadBalancerPool,
+  nodeCapacity,
+  nodeLabels,
+  nodeTaints,
 } from './derive.ts';
 export { supportedTalosLines, talosLineFor, parseVersion, compareVersions } from './versions.ts';
 export type { TalosLine } from './versions.ts';

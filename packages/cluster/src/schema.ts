@@ -71,6 +71,13 @@ export const Node = z.strictObject({
   taints: z.array(Taint).default([]),
   extensions: z.array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be an extension such as siderolabs/iscsi-tools')).default([])
     .describe('Extra Talos system extensions baked into this node\'s Image Factory schematic.'),
+  capacity: z
+    .strictObject({
+      cpu: z.number().positive().max(1024).describe('CPU cores.'),
+      memory: z.string().regex(/^\d+(\.\d+)?(Mi|Gi|Ti)$/, 'must be a memory size such as 8Gi or 7680Mi'),
+    })
+    .optional()
+    .describe('What the machine has, for the footprint report; a Raspberry Pi 4 defaults to 4 cores and 8Gi.'),
 });
 
 export const Network = z.strictObject({
@@ -82,6 +89,10 @@ export const Network = z.strictObject({
   serviceCidr: cidrv4.default('10.96.0.0/12'),
   vlan: z.number().int().min(1).max(4094).optional(),
   mtu: z.number().int().min(576).max(9216).optional(),
+  loadBalancerPool: z
+    .strictObject({ start: ipv4, stop: ipv4 })
+    .optional()
+    .describe('Addresses Cilium hands to LoadBalancer Services and announces on the LAN (L2 announcements); keep them out of your DHCP range. Defaults to features.ingress.loadBalancerIp alone.'),
   vip: z
     .strictObject({
       address: ipv4.describe('Shared address for the Kubernetes API, held by one control plane at a time.'),

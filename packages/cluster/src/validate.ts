@@ -108,12 +108,7 @@ export function crossValidate(cluster: Cluster, folderName?: string): CrossField
   }
   if (network.vip && dockerNodes > 0) error('network.vip', 'a Layer 2 VIP is not available to Talos running in Docker');
 
-  const lbIp = cluster.features.ingress.loadBalancerIp;
-  if (lbIp !== undefined) {
-    const lbNode = byIp.get(lbIp);
-    if (lbNode !== undefined) error('features.ingress.loadBalancerIp', `${lbIp} is the address of nodes[${lbNode}] (${nodes[lbNode]!.name})`);
-    if (network.vip?.address === lbIp) error('features.ingress.loadBalancerIp', `${lbIp} is the API VIP`);
-  }
+  checkLoadBalancer(cluster, byIp, inNodeCidr, error);
 
   if (cluster.sops.age.length === 0 && cluster.sops.pgp.length === 0) {
     error('sops', 'needs at least one age recipient or PGP fingerprint, or nobody can decrypt this cluster\'s secrets');
@@ -125,6 +120,48 @@ export function crossValidate(cluster: Cluster, folderName?: string): CrossField
   });
 
   return { errors, warnings };
+}
+
+function checkLoadBalancer(
+  cluster: Cluster,
+  byIp: Map<string, number>,
+  inNodeCidr: (path: string, text: string, what: string) => void,
+  error: (path: string, message: string) => void,
+): void {
+  const { network, nodes, features } = cluster;
+  const lbIp = features.ingress.loadBalancerIp;
+  const pool = network.loadBalancerPool;
+  const announced = features.cilium.enabled && features.cilium.kubeProxyReplacement;
+  const taken = (path: string, address: string) => {
+    const node = byIp.get(address);
+    if (node !== undefined) error(path, `${address} is the address of nodes[${node}] (${nodes[node]!.name})`);
+    if (network.vip?.address === address) error(path, `${address} is the API VIP`);
+    if (network.gateway === address) error(path, `${address} is the gateway`);
+  };
+  if (lbIp !== undefined) {
+    taken('features.ingress.loadBalancerIp', lbIp);
+    if (!announced) error('features.ingress.loadBalancerIp', 'needs Cilium with kubeProxyReplacement: its L2 announcements are what answer for LoadBalancer addresses');
+  }
+  if (!pool) return;
+  if (!announced) error('network.loadBalancerPool', 'needs Cilium with kubeProxyReplacement: its L2 announcements are what answer for LoadBalancer addresses');
+  inNodeCidr('network.loadBalancerPool.start', pool.start, 'a LoadBalancer address');
+  inNodeCidr('network.loadBalancerPool.stop', pool.stop, 'a LoadBalancer address');
+  const start = parseIPv4(pool.start) as number;
+  const stop = parseIPv4(pool.stop) as number;
+  if (start > stop) {
+    error('network.loadBalancerPool.stop', `${pool.stop} comes before start ${pool.start}`);
+    return;
+  }
+  const inside = (address: string) => {
+    const value = parseIPv4(address) as number;
+    return value >= start && value <= stop;
+  };
+  nodes.forEach((node, i) => {
+    if (inside(node.ip)) error('network.loadBalancerPool', `${pool.start}-${pool.stop} contains nodes[${i}].ip ${node.ip} (${node.name})`);
+  });
+  if (inside(network.gateway)) error('network.loadBalancerPool', `${pool.start}-${pool.stop} contains the gateway ${network.gateway}`);
+  if (network.vip && inside(network.vip.address)) error('network.loadBalancerPool', `${pool.start}-${pool.stop} contains the API VIP ${network.vip.address}`);
+  if (lbIp !== undefined && !inside(lbIp)) error('features.ingress.loadBalancerIp', `${lbIp} is outside network.loadBalancerPool ${pool.start}-${pool.stop}`);
 }
 
 function checkVersions(cluster: Cluster, error: (path: string, message: string) => void): void {

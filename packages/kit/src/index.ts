@@ -8,6 +8,7 @@ export {
   clustersDir,
   clusterDir,
   renderedDir,
+  kubeconfigPath,
   listClusters,
   selectClusters,
   workspaceRelative,

@@ -28,6 +28,14 @@ export function renderedDir(root: string, cluster: string, layer: string): strin
   return join(clusterDir(root, cluster), 'rendered', layer);
 }
 
+/**
+ * The admin kubeconfig talos-config fetches when it bootstraps a cluster (0600, git-ignored), next to the
+ * layer folders so that re-rendering never removes it. Kubernetes layers read it from here.
+ */
+export function kubeconfigPath(root: string, cluster: string): string {
+  return join(clusterDir(root, cluster), 'rendered', 'kubeconfig');
+}
+
 /** Cluster folders are the directories under clusters/ that hold a cluster.yaml. */
 export function listClusters(root: string): string[] {
   const dir = clustersDir(root);

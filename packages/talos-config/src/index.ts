@@ -3,6 +3,6 @@ export { TalosClient, TalosApiError } from './api/client.ts';
 export type { ApplyMode, Credentials, Target, EtcdMember } from './api/client.ts';
 export { loadTalosSecrets } from './talos-secrets.ts';
 export type { TalosSecrets } from './talos-secrets.ts';
-export { kubeconfigPath, LAYER as TALOS_LAYER } from './layer.ts';
+export { LAYER as TALOS_LAYER } from './layer.ts';
 export { kubeCredentialsFromKubeconfig, kubeGet } from './api/kube.ts';
 export type { PemPair, SecretsBundle } from './bundle/bundle.ts';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
+import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, kubeconfigPath, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
 import type { ClusterOutcome, LoadedCluster } from '@groundwork/cluster';
 import { LAYER, renderCluster } from './cluster-render.ts';
 import { nodeImages } from './config/platform.ts';
@@ -12,8 +12,6 @@ import type { ApplyMode } from './api/client.ts';
 
 export { LAYER };
 
-/** clusters/<name>/rendered/kubeconfig: outside the layer folder, so re-rendering never removes it. */
-export const kubeconfigPath = (root: string, cluster: string) => join(root, 'clusters', cluster, 'rendered', 'kubeconfig');
 
 export async function generateTalos(root: string, cluster: LoadedCluster): Promise<ClusterOutcome> {
   const secrets = await loadTalosSecrets(root, cluster);
