@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { appLabels, meta, selectorLabels, type App } from './labels.ts';
+import { restrictedPodSecurity } from './security.ts';
+
+export interface PodInput {
+  containers: IContainer[];
+  initContainers?: IContainer[];
+  volumes?: IVolume[];
+  /** The ServiceAccount to run as; without one, no API token is mounted at all. */
+  serviceAccount?: string;
+  /** Replaces the restricted pod defaults (an exception, so it has to be spelled out). */
+  security?: IPodSecurityContext;
+  /** Pod template annotations, e.g. a config hash that rolls the pods when their config changes. */
+  annotations?: Record<string, string>;
+  /** Anything else of the pod spec: tolerations, hostNetwork, priorityClassName, affinity, … */
+  spec?: Partial<IPodSpec>;
+}
+
+function podTemplate(app: App, pod: PodInput, extraSpec: Partial<IPodSpec> = {}): IPodTemplateSpec {
+  return {
+    metadata: { labels: appLabels(app), ...(pod.annotations ? { annotations: pod.annotations } : {}) },
+    spec: {
+      // The ServiceAccounts themselves do not automount; a pod that names one opts in explicitly.
+      ...(pod.serviceAccount ? { serviceAccountName: pod.serviceAccount, automountServiceAccountToken: true } : { automountServiceAccountToken: false }),
+      securityContext: pod.security ?? restrictedPodSecurity(),
+      containers: pod.containers,
+      ...(pod.initContainers?.length ? { initContainers: pod.initContainers } : {}),
+      ...(pod.volumes?.length ? { volumes: pod.volumes } : {}),
+      enableServiceLinks: false,
+      ...extraSpec,
+      ...pod.spec,
+    },
+  };
+}
+
+/** Spreads replicas over nodes; soft, so a one-node cluster still schedules them. */
+export function spreadOverNodes(app: App): NonNullable<IPodSpec['topologySpreadConstraints']> {
+  return [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(app) } }];
+}
+
+export interface DeploymentInput {
+  replicas: number;
+  pod: PodInput;
+  /** Recreate for singletons that must never run twice (e.g. holding a RWO volume). */
+  strategy?: 'RollingUpdate' | 'Recreate';
+  annotations?: Record<string, string>;
+}
+
+export function deployment(app: App, input: DeploymentInput): IDeployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(app, app.name, input.annotations ? { annotations: input.annotations } : {}),
+    spec: {
+      replicas: input.replicas,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorLabels(app) },
+      strategy:
+        input.strategy === 'Recreate'
+          ? { type: 'Recreate' }
+          : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: input.replicas > 1 ? 1 : 0, maxSurge: 1 } },
+      template: podTemplate(app, input.pod, input.replicas > 1 ? { topologySpreadConstraints: spreadOverNodes(app) } : {}),
+    },
+  };
+}
+
+export interface DaemonSetInput {
+  pod: PodInput;
+  maxUnavailable?: number;
+}
+
+export function daemonSet(app: App, input: DaemonSetInput): IDaemonSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: meta(app),
+    spec: {
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorLabels(app) },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: input.maxUnavailable ?? 1 } },
+      template: podTemplate(app, input.pod),
+    },
+  };
+}
+
+/** Keeps at least `minAvailable` pods running through voluntary disruptions such as node drains. */
+export function disruptionBudget(app: App, minAvailable = 1): IPodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(app),
+    spec: { minAvailable, selector: { matchLabels: selectorLabels(app) } },
+  };
+}
+
+/** A short digest of configuration that pods read at start, so changing it rolls them. */
+export function configHash(...values: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(values)).digest('hex').slice(0, 16);
+}

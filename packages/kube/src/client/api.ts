@@ -1,0 +1,148 @@
+import { ApiException, ApisApi, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { describe, gvkOf, type KubeObject } from '../model/object.ts';
+
+/**
+ * The engine's view of the Kubernetes API, on top of @kubernetes/client-node's KubernetesObjectApi
+ * (discovery, URL building, authentication). Objects travel as plain JSON: client-node's typed models
+ * would drop fields they do not know and turn timestamps into Dates, so every kind the engine touches
+ * is registered with a pass-through serializer.
+ */
+
+const passThrough = { serialize: (data: unknown) => data, deserialize: (data: unknown) => data };
+const registered = new Set<string>();
+
+function rawModel(apiVersion: string, kind: string): void {
+  const { group, version } = gvkOf({ apiVersion, kind });
+  for (const k of [kind, `${kind}List`]) {
+    const id = `${apiVersion}/${k}`;
+    if (registered.has(id)) continue;
+    registered.add(id);
+    try {
+      ObjectSerializer.registerModel({ group, version, kind: k }, passThrough);
+    } catch {
+      // Already registered by another KubeApi in this process.
+    }
+  }
+}
+
+/** A failed API call with the server's Status: code, reason, message and field causes. */
+export class KubeApiError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly causes: Array<{ type?: string; message?: string; field?: string }>;
+  constructor(code: number, reason: string, message: string, causes: KubeApiError['causes'] = []) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+    this.causes = causes;
+  }
+}
+
+/** client-node throws this (not an HTTP error) when discovery does not list the kind. */
+const notServed = (error: unknown) => error instanceof Error && error.message.startsWith('Unrecognized API version and kind');
+
+function toApiError(error: unknown, what: string): unknown {
+  if (notServed(error)) return new KubeApiError(404, 'NotServed', `${what}: the API does not serve this kind (is its CRD installed?)`);
+  if (!(error instanceof ApiException)) return error;
+  let status: { reason?: string; message?: string; details?: { causes?: KubeApiError['causes'] } } = {};
+  try {
+    status = typeof error.body === 'string' ? JSON.parse(error.body) : (error.body as typeof status);
+  } catch {
+    status = { message: String(error.body) };
+  }
+  return new KubeApiError(error.code, status.reason ?? 'Unknown', `${what}: ${status.message ?? `HTTP ${error.code}`}`, status.details?.causes ?? []);
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+
+export class KubeApi {
+  readonly objects: KubernetesObjectApi;
+  readonly server: string;
+  readonly fieldManager: string;
+
+  private readonly apis: ApisApi;
+  private groupVersions: Map<string, string> | undefined;
+
+  constructor(config: KubeConfig, fieldManager: string) {
+    this.objects = KubernetesObjectApi.makeApiClient(config);
+    this.apis = config.makeApiClient(ApisApi);
+    this.server = config.getCurrentCluster()?.server ?? '(no server)';
+    this.fieldManager = fieldManager;
+  }
+
+  /** Whether the API serves this kind now (a custom resource is served once its CRD is Established). */
+  async serves(apiVersion: string, kind: string): Promise<{ namespaced: boolean } | undefined> {
+    try {
+      const resource = await (this.objects as unknown as { resource(v: string, k: string): Promise<{ namespaced: boolean } | undefined> }).resource(apiVersion, kind);
+      return resource ? { namespaced: resource.namespaced } : undefined;
+    } catch (error) {
+      const e = toApiError(error, `${apiVersion} ${kind}`);
+      if (e instanceof KubeApiError && e.code === 404) return undefined;
+      if (error instanceof Error && /HTTP-Code: 404/.test(error.message)) return undefined;
+      throw e;
+    }
+  }
+
+  /** The version the server prefers for an API group (`v1` for the core group). */
+  async preferredVersion(group: string, refresh = false): Promise<string | undefined> {
+    if (group === '') return 'v1';
+    if (!this.groupVersions || refresh) {
+      try {
+        const list = await this.apis.getAPIVersions();
+        this.groupVersions = new Map(list.groups.map((g) => [g.name, g.preferredVersion?.version ?? g.versions[0]?.version ?? '']));
+      } catch (error) {
+        throw toApiError(error, 'API discovery');
+      }
+    }
+    return this.groupVersions.get(group) || undefined;
+  }
+
+  async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    rawModel(ref.apiVersion, ref.kind);
+    try {
+      return (await this.objects.read(ref as never)) as unknown as KubeObject;
+    } catch (error) {
+      const e = toApiError(error, describe(ref));
+      if (e instanceof KubeApiError && e.code === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async list(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string } = {}): Promise<KubeObject[]> {
+    rawModel(apiVersion, kind);
+    try {
+      const list = await this.objects.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector);
+      return (list.items ?? []) as unknown as KubeObject[];
+    } catch (error) {
+      throw toApiError(error, `list ${apiVersion} ${kind}`);
+    }
+  }
+
+  /** Server-side apply under this API's field manager. */
+  async apply(object: KubeObject, options: { dryRun?: boolean; force?: boolean } = {}): Promise<KubeObject> {
+    rawModel(object.apiVersion, object.kind);
+    try {
+      return (await this.objects.patch(structuredClone(object) as never, undefined, options.dryRun ? 'All' : undefined, this.fieldManager, options.force ?? false, PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+    } catch (error) {
+      throw toApiError(error, describe(object));
+    }
+  }
+
+  async delete(ref: ObjectRef, options: { dryRun?: boolean } = {}): Promise<void> {
+    rawModel(ref.apiVersion, ref.kind);
+    try {
+      await this.objects.delete(ref as never, undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background');
+    } catch (error) {
+      const e = toApiError(error, describe(ref));
+      if (e instanceof KubeApiError && e.code === 404) return;
+      throw e;
+    }
+  }
+}
+
+export { KubeConfig };

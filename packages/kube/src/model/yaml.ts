@@ -1,0 +1,52 @@
+import { parseAllDocuments, stringify } from 'yaml';
+import { isRecord, type KubeObject } from './object.ts';
+
+const LEADING_KEYS: Record<string, string[]> = {
+  '': ['apiVersion', 'kind', 'metadata'],
+  metadata: ['name', 'namespace'],
+};
+
+/** Keys sorted the way kubectl prints them (alphabetically), with identity keys first where people look for them. */
+export function canonical(value: unknown, parentKey = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => canonical(item));
+  if (!isRecord(value)) return value;
+  const leading = parentKey === '' || parentKey === 'metadata' ? (LEADING_KEYS[parentKey] ?? []) : [];
+  const keys = Object.keys(value).filter((key) => value[key] !== undefined);
+  keys.sort((a, b) => {
+    const ia = leading.indexOf(a);
+    const ib = leading.indexOf(b);
+    if (ia >= 0 || ib >= 0) return (ia < 0 ? Infinity : ia) - (ib < 0 ? Infinity : ib);
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+  const out: Record<string, unknown> = {};
+  // Data maps (labels, ConfigMap data, …) are sorted too; their nested values keep their own order rules.
+  for (const key of keys) out[key] = canonical(value[key], parentKey === '' && key === 'metadata' ? 'metadata' : 'nested');
+  return out;
+}
+
+/**
+ * One YAML stream, documents in the given order. YAML 1.1 quoting so that strings such as "yes", "on"
+ * or "0777" stay strings for Kubernetes's YAML 1.1 parser; long text becomes a literal block.
+ */
+export function toYamlStream(objects: KubeObject[], header?: string): string {
+  const docs = objects.map((object) =>
+    stringify(canonical(object), { version: '1.1', lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false }),
+  );
+  const head = header ? `${header.split('\n').map((line) => `# ${line}`.trimEnd()).join('\n')}\n` : '';
+  return head + docs.map((doc) => `---\n${doc}`).join('');
+}
+
+/** Reads a YAML stream back into objects (empty documents skipped); errors name the file. */
+export function parseYamlStream(text: string, file: string): KubeObject[] {
+  const objects: KubeObject[] = [];
+  for (const doc of parseAllDocuments(text, { version: '1.1' })) {
+    if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+    const value = doc.toJS() as unknown;
+    if (value === null || value === undefined) continue;
+    if (!isRecord(value) || typeof value.kind !== 'string' || typeof value.apiVersion !== 'string' || !isRecord(value.metadata)) {
+      throw new Error(`${file}: a document is not a Kubernetes object (apiVersion, kind and metadata are required)`);
+    }
+    objects.push(value as KubeObject);
+  }
+  return objects;
+}
