@@ -1,4 +1,4 @@
-import { ALL_CLUSTERS, ProblemList, UserError, createLogger, findWorkspaceRoot, formatDuration, runCommand, selectClusters } from '@groundwork/kit';
+import { ALL_CLUSTERS, ProblemList, UserError, createLogger, findWorkspaceRoot, formatDuration, runCommand, selectClusters, type OptionSpec } from '@groundwork/kit';
 import { loadCluster, type LoadedCluster } from './load.ts';
 
 export type LayerAction = 'generate' | 'verify' | 'apply';
@@ -17,7 +17,11 @@ export interface LayerScript {
   action: LayerAction;
   /** What this target does, for --help. */
   description: string;
-  run: (context: { root: string; cluster: LoadedCluster }) => Promise<ClusterOutcome>;
+  run: (context: { root: string; cluster: LoadedCluster; options: Record<string, string | boolean | undefined> }) => Promise<ClusterOutcome>;
+  /** Options besides --cluster (e.g. apply's --dry-run); the values reach `run`. */
+  options?: Record<string, OptionSpec>;
+  /** Text for --help after the options. */
+  details?: string;
   /** Checks that concern the repository rather than one cluster; run once, after the clusters. */
   repository?: (root: string) => Promise<ClusterOutcome>;
 }
@@ -33,6 +37,7 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
     {
       usage: `tsx packages/${script.layer}/src/${script.action}.ts --cluster=NAME   (or: npx nx run ${script.layer}:${script.action} --cluster=NAME)`,
       summary: `${script.layer} ${script.action}: ${script.description}`,
+      ...(script.details ? { details: script.details } : {}),
       options: {
         cluster: {
           type: 'string',
@@ -40,7 +45,8 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
           default: ALL_CLUSTERS,
           description: script.action === 'apply' ? 'The cluster to apply (exactly one).' : 'Cluster name, a comma list, or * for every cluster.',
         },
-      },
+        ...script.options,
+      } as Record<string, OptionSpec> & { cluster: OptionSpec & { type: 'string'; default: string } },
     },
     async ({ options }) => {
       const root = findWorkspaceRoot();
@@ -66,7 +72,7 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
           throw error;
         }
         for (const warning of cluster.warnings) log.warn(warning);
-        const outcome = await script.run({ root, cluster });
+        const outcome = await script.run({ root, cluster, options: options as Record<string, string | boolean | undefined> });
         for (const note of outcome.notes ?? []) log.info(`${name}: ${note}`);
         if (outcome.problems.length) {
           failures.push(...outcome.problems.map((p) => `${name}: ${p}`));

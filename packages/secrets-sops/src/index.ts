@@ -7,4 +7,5 @@ export { readEncryptedFile, writeEncryptedFile, ruleForPath } from './cluster/fi
 export { syncSopsConfig } from './cluster/sops-rules.ts';
 export { initClusterKey, rekeyCluster } from './cluster/keys.ts';
 export { LAYER as SECRETS_LAYER } from './cluster/layer.ts';
+export { sopsSecretSource, decryptManifest } from './cluster/source.ts';
 export * as sops from './sops/index.ts';

@@ -51,7 +51,7 @@ function conflictError(object: KubeObject, error: KubeApiError): UserError {
   );
 }
 
-const withMembership = (object: KubeObject, id: string): KubeObject => ({
+export const withMembership = (object: KubeObject, id: string): KubeObject => ({
   ...object,
   metadata: { ...object.metadata, labels: { ...object.metadata.labels, [APPLYSET.partOf]: id } },
 });

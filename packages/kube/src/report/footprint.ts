@@ -41,8 +41,8 @@ function containerUsage(container: unknown): Usage {
   };
   const cpuRequests = q('requests', 'cpu');
   const memoryRequests = q('requests', 'memory');
-  // Without a limit a container may use the whole node; the request is the honest lower bound to show.
-  return { cpuRequests, memoryRequests, cpuLimits: q('limits', 'cpu') || cpuRequests, memoryLimits: q('limits', 'memory') || memoryRequests };
+  // CPU limits are usually left out on purpose (they throttle bursts); 0 here means "none set".
+  return { cpuRequests, memoryRequests, cpuLimits: q('limits', 'cpu'), memoryLimits: q('limits', 'memory') || memoryRequests };
 }
 
 /** What the scheduler reserves for one pod: its containers (and sidecars), or its largest init container if bigger. */
@@ -134,7 +134,7 @@ export function leftOver(fp: Footprint): { cpu: number; memoryBytes: number } {
 export function footprintSummary(fp: Footprint, title: string): string[] {
   const left = leftOver(fp);
   const lines = [
-    `${title}: requests ${formatCpu(fp.total.cpuRequests)} CPU, ${formatMemory(fp.total.memoryRequests)} memory; limits ${formatCpu(fp.total.cpuLimits)} CPU, ${formatMemory(fp.total.memoryLimits)} memory`,
+    `${title}: requests ${formatCpu(fp.total.cpuRequests)} CPU, ${formatMemory(fp.total.memoryRequests)} memory; limits ${cpuLimit(fp.total.cpuLimits)} CPU, ${formatMemory(fp.total.memoryLimits)} memory`,
   ];
   if (fp.capacity.nodes) {
     lines.push(
@@ -147,11 +147,18 @@ export function footprintSummary(fp: Footprint, title: string): string[] {
 }
 
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
-const usageCells = (u: Usage) => [formatCpu(u.cpuRequests), formatCpu(u.cpuLimits), formatMemory(u.memoryRequests), formatMemory(u.memoryLimits)];
+const cpuLimit = (cores: number) => (cores === 0 ? 'none' : formatCpu(cores));
+const usageCells = (u: Usage) => [formatCpu(u.cpuRequests), cpuLimit(u.cpuLimits), formatMemory(u.memoryRequests), formatMemory(u.memoryLimits)];
 
 export function footprintMarkdown(fp: Footprint, title: string): string {
   const left = leftOver(fp);
-  const out = [`# Footprint: ${title}`, '', 'CPU and memory the rendered workloads ask for, against the nodes the cluster file declares.', ''];
+  const out = [
+    `# Footprint: ${title}`,
+    '',
+    'CPU and memory the rendered workloads ask for, against the nodes the cluster file declares. CPU limits are',
+    'mostly left out on purpose (they throttle bursts without protecting anyone); memory limits are always set.',
+    '',
+  ];
   out.push('## Per namespace', '', row(['Namespace', 'CPU requests', 'CPU limits', 'Memory requests', 'Memory limits']), row(['---', '---:', '---:', '---:', '---:']));
   for (const { namespace, usage } of fp.namespaces) out.push(row([namespace, ...usageCells(usage)]));
   out.push(row(['**total**', ...usageCells(fp.total).map((c) => `**${c}**`)]), '');

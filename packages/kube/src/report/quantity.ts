@@ -16,7 +16,7 @@ export function parseQuantity(text: string | number): number {
 
 export function formatCpu(cores: number): string {
   if (cores === 0) return '0';
-  return cores < 1 || !Number.isInteger(cores) ? `${Math.round(cores * 1000)}m` : `${cores}`;
+  return cores < 1 ? `${Math.round(cores * 1000)}m` : `${Number(cores.toFixed(2))}`;
 }
 
 export function formatMemory(bytes: number): string {

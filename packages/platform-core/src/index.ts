@@ -1,0 +1,2 @@
+export { platformCore, components, LAYER as PLATFORM_CORE_LAYER } from './platform.ts';
+export { IMAGES as PLATFORM_CORE_IMAGES } from './versions.ts';
