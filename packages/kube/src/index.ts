@@ -32,4 +32,5 @@ export { renderComponents, readRenderedLayer, allObjects, waves } from './layer/
 export type { RenderedLayer, RenderedComponent } from './layer/render.ts';
 export { generateKubeLayer, verifyKubeLayer, applyKubeLayer } from './layer/run.ts';
 export { liveVerify } from './layer/live.ts';
-export { kubeLayerMain, parseDuration } from './layer/scripts.ts';
+export { kubeLayerMain, parseDuration, applyFlags, APPLY_OPTIONS, APPLY_DETAILS } from './layer/scripts.ts';
+export type { KubeApplyFlags } from './layer/run.ts';

@@ -80,7 +80,7 @@ export function unknownFields(object: KubeObject): string[] {
   const kept = ObjectSerializer.serialize(object, name, '');
   const out: string[] = [];
   droppedPaths(object, kept, '', out);
-  return out;
+  return out.sort();
 }
 
 /** Checks every object; problems name the object and the field. */

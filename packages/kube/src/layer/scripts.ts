@@ -1,7 +1,7 @@
 import { UserError } from '@groundwork/kit';
 import { runLayerScript, type LayerAction } from '@groundwork/cluster';
 import type { KubeLayer, SecretSource } from './definition.ts';
-import { applyKubeLayer, generateKubeLayer, verifyKubeLayer } from './run.ts';
+import { applyKubeLayer, generateKubeLayer, verifyKubeLayer, type KubeApplyFlags } from './run.ts';
 
 /** `90s`, `10m`, `1h` (or plain seconds) in milliseconds. */
 export function parseDuration(text: string, what: string): number {
@@ -12,6 +12,26 @@ export function parseDuration(text: string, what: string): number {
 }
 
 const flag = (value: string | boolean | undefined, env: string | undefined) => value === true || (value === undefined && !!env && env !== '0' && env !== 'false');
+
+/** The flags every apply that uses the engine takes, with environment fallbacks for runs through Nx. */
+export const APPLY_OPTIONS = {
+  'dry-run': { type: 'boolean', description: 'Server-side dry run: print a diff of live against desired (Secret values masked), change nothing. Env: GROUNDWORK_DRY_RUN=1.' },
+  'force-conflicts': { type: 'boolean', description: 'Take over fields another field manager owns. Env: GROUNDWORK_FORCE_CONFLICTS=1.' },
+  'allow-data-loss': { type: 'boolean', description: 'Also prune PersistentVolumeClaims and namespaces that hold them. Env: GROUNDWORK_ALLOW_DATA_LOSS=1.' },
+  timeout: { type: 'string', valueName: 'DURATION', description: 'How long to wait for rollouts and CRDs (default 10m). Env: GROUNDWORK_APPLY_TIMEOUT.' },
+} as const;
+
+export const APPLY_DETAILS = 'Through Nx, pass the flags as environment variables: GROUNDWORK_DRY_RUN=1 npx nx run-many -t apply --cluster=NAME';
+
+export function applyFlags(options: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv = process.env): KubeApplyFlags {
+  return {
+    dryRun: flag(options['dry-run'], env.GROUNDWORK_DRY_RUN),
+    forceConflicts: flag(options['force-conflicts'], env.GROUNDWORK_FORCE_CONFLICTS),
+    allowDataLoss: flag(options['allow-data-loss'], env.GROUNDWORK_ALLOW_DATA_LOSS),
+    timeoutMs: parseDuration((options.timeout as string | undefined) ?? env.GROUNDWORK_APPLY_TIMEOUT ?? '10m', '--timeout'),
+    pollMs: Number(env.GROUNDWORK_POLL_MS ?? 2_000),
+  };
+}
 
 const DESCRIPTIONS: Record<LayerAction, string> = {
   generate: 'render the layer\'s Kubernetes objects (one file per component), its encrypted Secrets and the footprint and resilience reports.',
@@ -27,29 +47,11 @@ export function kubeLayerMain(action: LayerAction, layer: KubeLayer, secrets: Se
         layer: layer.name,
         action,
         description: DESCRIPTIONS[action],
-        ...(action === 'apply'
-          ? {
-              options: {
-                'dry-run': { type: 'boolean', description: 'Server-side dry run: print a diff of live against desired (Secret values masked), change nothing. Env: GROUNDWORK_DRY_RUN=1.' },
-                'force-conflicts': { type: 'boolean', description: 'Take over fields another field manager owns. Env: GROUNDWORK_FORCE_CONFLICTS=1.' },
-                'allow-data-loss': { type: 'boolean', description: 'Also prune PersistentVolumeClaims and namespaces that hold them. Env: GROUNDWORK_ALLOW_DATA_LOSS=1.' },
-                timeout: { type: 'string', valueName: 'DURATION', description: 'How long to wait for rollouts and CRDs (default 10m). Env: GROUNDWORK_APPLY_TIMEOUT.' },
-              },
-              details: 'Through Nx, pass the flags as environment variables: GROUNDWORK_DRY_RUN=1 npx nx run-many -t apply --cluster=NAME',
-            }
-          : {}),
+        ...(action === 'apply' ? { options: APPLY_OPTIONS, details: APPLY_DETAILS } : {}),
         run: async ({ root, cluster, options }) => {
           if (action === 'generate') return generateKubeLayer(root, cluster, layer, secrets);
           if (action === 'verify') return verifyKubeLayer(root, cluster, layer, secrets);
-          const env = process.env;
-          const timeout = (options.timeout as string | undefined) ?? env.GROUNDWORK_APPLY_TIMEOUT ?? '10m';
-          return applyKubeLayer(root, cluster, layer, secrets, {
-            dryRun: flag(options['dry-run'], env.GROUNDWORK_DRY_RUN),
-            forceConflicts: flag(options['force-conflicts'], env.GROUNDWORK_FORCE_CONFLICTS),
-            allowDataLoss: flag(options['allow-data-loss'], env.GROUNDWORK_ALLOW_DATA_LOSS),
-            timeoutMs: parseDuration(timeout, '--timeout'),
-            pollMs: Number(env.GROUNDWORK_POLL_MS ?? 2_000),
-          });
+          return applyKubeLayer(root, cluster, layer, secrets, applyFlags(options));
         },
       },
       argv,

@@ -12,9 +12,11 @@ export interface Usage {
 }
 
 const ZERO: Usage = { cpuRequests: 0, cpuLimits: 0, memoryRequests: 0, memoryLimits: 0 };
+/** CPU is kept to whole millicores, as Kubernetes does, so sums do not drift (0.1 + 0.2). */
+const milli = (cores: number) => Math.round(cores * 1000) / 1000;
 const add = (a: Usage, b: Usage, times = 1): Usage => ({
-  cpuRequests: a.cpuRequests + b.cpuRequests * times,
-  cpuLimits: a.cpuLimits + b.cpuLimits * times,
+  cpuRequests: milli(a.cpuRequests + b.cpuRequests * times),
+  cpuLimits: milli(a.cpuLimits + b.cpuLimits * times),
   memoryRequests: a.memoryRequests + b.memoryRequests * times,
   memoryLimits: a.memoryLimits + b.memoryLimits * times,
 });

@@ -137,7 +137,7 @@ export class FakeKubeApi {
   }
 
   private route(record: RequestRecord, body: string): { code?: number; body: unknown } {
-    const parts = record.path.split('/').filter(Boolean);
+    const parts = record.path.split('/').filter(Boolean).map(decodeURIComponent);
     if (record.path === '/api') return { body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
     if (record.path === '/apis') return { body: this.groupList() };
     const [root, ...rest] = parts;

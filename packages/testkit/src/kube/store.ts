@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { deletePath, dotted, fieldsV1, fromKey, getPath, leafPaths, mergePatch, overlaps, pathKey, sameValue, setPath, type Path } from './fields.ts';
 import { BUILTIN_RESOURCES, groupVersion, type ResourceType } from './resources.ts';
 
-export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: Record<string, unknown> & { name: string; namespace?: string } };
+export type KubeObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: Record<string, unknown> & { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
 
 export class ApiError extends Error {
   readonly code: number;
