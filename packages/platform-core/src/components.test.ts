@@ -121,3 +121,14 @@ describe('cloudflared', () => {
     expect(declared.when!(loadCluster(repo, 'pi-fleet').config)).toBe(false);
   });
 });
+
+describe('versions', () => {
+  it('pins every image in versions.ts in a form Renovate\'s regex manager finds and bumps', () => {
+    const renovate = JSON.parse(readFileSync(join(repo, 'renovate.json'), 'utf8')) as { customManagers: Array<{ managerFilePatterns: string[]; matchStrings: string[] }> };
+    const manager = renovate.customManagers[0]!;
+    expect(new RegExp(manager.managerFilePatterns[0]!.slice(1, -1)).test('packages/platform-core/src/versions.ts')).toBe(true);
+    const text = readFileSync(join(import.meta.dirname, 'versions.ts'), 'utf8');
+    const found = [...text.matchAll(new RegExp(manager.matchStrings[0]!, 'g'))].map((m) => `${m.groups!.depName}:${m.groups!.currentValue}`);
+    expect(found.sort()).toEqual(Object.values(IMAGES).sort());
+  });
+});

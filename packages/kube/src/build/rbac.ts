@@ -12,35 +12,33 @@ export function rule(apiGroups: string[], resources: string[], verbs: string, re
 
 export const READ = 'get list watch';
 
-/** A ClusterRole for the app's ServiceAccount and the binding that grants it. */
-export function clusterAccess(app: App, rules: IPolicyRule[], options: { name?: string; serviceAccount?: string } = {}): [IClusterRole, IClusterRoleBinding] {
+const RBAC = 'rbac.authorization.k8s.io';
+
+/** A role with `rules` and the binding that grants it to the app's ServiceAccount (cluster-wide or in one namespace). */
+function grant(app: App, rules: IPolicyRule[], scope: { namespace?: string }, options: { name?: string; serviceAccount?: string }) {
   const name = options.name ?? app.name;
+  const metadata = scope.namespace ? meta({ ...app, namespace: scope.namespace }, name) : clusterMeta(app, name);
+  const [roleKind, bindingKind] = scope.namespace ? (['Role', 'RoleBinding'] as const) : (['ClusterRole', 'ClusterRoleBinding'] as const);
   return [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: clusterMeta(app, name), rules },
+    { apiVersion: `${RBAC}/v1`, kind: roleKind, metadata, rules },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: clusterMeta(app, name),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      apiVersion: `${RBAC}/v1`,
+      kind: bindingKind,
+      metadata,
+      roleRef: { apiGroup: RBAC, kind: roleKind, name },
       subjects: [{ kind: 'ServiceAccount', name: options.serviceAccount ?? app.name, namespace: app.namespace }],
     },
-  ];
+  ] as const;
+}
+
+/** A ClusterRole for the app's ServiceAccount and the binding that grants it. */
+export function clusterAccess(app: App, rules: IPolicyRule[], options: { name?: string; serviceAccount?: string } = {}): [IClusterRole, IClusterRoleBinding] {
+  return grant(app, rules, {}, options) as unknown as [IClusterRole, IClusterRoleBinding];
 }
 
 /** A Role in the app's namespace (or `namespace`) and its binding. */
 export function namespaceAccess(app: App, rules: IPolicyRule[], options: { name?: string; serviceAccount?: string; namespace?: string } = {}): [IRole, IRoleBinding] {
-  const name = options.name ?? app.name;
-  const target = { ...app, namespace: options.namespace ?? app.namespace };
-  return [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(target, name), rules },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: meta(target, name),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ kind: 'ServiceAccount', name: options.serviceAccount ?? app.name, namespace: app.namespace }],
-    },
-  ];
+  return grant(app, rules, { namespace: options.namespace ?? app.namespace }, options) as unknown as [IRole, IRoleBinding];
 }
 
 /** Binds an existing (usually built-in) role to the app's ServiceAccount. */
