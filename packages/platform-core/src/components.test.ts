@@ -54,7 +54,10 @@ describe('Cilium', () => {
     expect(renderComponents('platform-core', cluster, components(cluster)).map((c) => [c.name, c.wave])).toEqual([['cilium', 0], ['metrics-server', 1], ['local-path', 1], ['traefik', 1]]);
     expect(find(pi, 'CiliumLoadBalancerIPPool', 'default').spec).toEqual({ blocks: [{ start: '192.168.1.40', stop: '192.168.1.49' }] });
     expect(find(pi, 'CiliumL2AnnouncementPolicy', 'default').spec).toEqual({ loadBalancerIPs: true, externalIPs: false });
-    expect(find(pi, 'Deployment', 'cilium-operator').spec.replicas).toBe(2);
+    const operator = find(pi, 'Deployment', 'cilium-operator').spec;
+    expect(operator.replicas).toBe(2);
+    // Host-network pods: two on one node would collide on their ports.
+    expect(operator.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
     const single = variant('pi-fleet', (t) => t.replace(/  - \{ name: pi-w-1[^\n]*\n  - \{ name: pi-w-2[^\n]*\n  - name: pi-w-3\n(    [^\n]*\n)+?      groundwork.dev\/storage: usb-ssd\n/, ''));
     expect(single.config.nodes).toHaveLength(1);
     expect(find(render(single), 'Deployment', 'cilium-operator').spec.replicas).toBe(1);

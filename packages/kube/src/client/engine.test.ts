@@ -219,3 +219,19 @@ describe('the apply engine against a Kubernetes API server', () => {
     await fake.stop();
   });
 });
+
+describe('rollout status', () => {
+  const ds = (status: Record<string, number>): KubeObject => ({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'a', generation: 2 }, status: { observedGeneration: 2, ...status } });
+
+  it('decides like kubectl rollout status', async () => {
+    const { rolloutState } = await import('./wait.ts');
+    expect(rolloutState(ds({ desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 2 }))).toMatchObject({ done: false, detail: '2/3 nodes available, 3 updated' });
+    expect(rolloutState(ds({ desiredNumberScheduled: 0, updatedNumberScheduled: 0, numberAvailable: 0 }))?.done).toBe(true);
+    expect(rolloutState({ ...ds({}), status: { observedGeneration: 1 } })?.done).toBe(false);
+    const stuck: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', generation: 1 }, spec: { replicas: 2 }, status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] } };
+    expect(rolloutState(stuck)).toMatchObject({ done: false, failed: true });
+    const job: KubeObject = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Failed', status: 'True' }] } };
+    expect(rolloutState(job)).toMatchObject({ done: false, failed: true, detail: 'failed' });
+    expect(rolloutState({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } })).toBeUndefined();
+  });
+});

@@ -33,7 +33,7 @@ export function rolloutState(object: KubeObject): RolloutState | undefined {
     }
     case 'DaemonSet': {
       const want = num(status.desiredNumberScheduled);
-      const done = current && want > 0 && num(status.updatedNumberScheduled) === want && num(status.numberAvailable) === want;
+      const done = current && num(status.updatedNumberScheduled) === want && num(status.numberAvailable) === want;
       return { done, detail: `${num(status.numberAvailable)}/${want} nodes available, ${num(status.updatedNumberScheduled)} updated` };
     }
     case 'Job': {

@@ -14,6 +14,7 @@ import {
   namespace,
   namespaceAccess,
   rule,
+  selectorLabels,
   serviceAccount,
   type App,
   type Component,
@@ -235,7 +236,13 @@ function operator(cluster: LoadedCluster, config: Record<string, string>): objec
           }),
         ],
         volumes: [{ name: 'cilium-config-path', configMap: { name: 'cilium-config' } }],
-        spec: { hostNetwork: true, priorityClassName: 'system-cluster-critical', tolerations: [{ operator: 'Exists' }] },
+        spec: {
+          hostNetwork: true,
+          priorityClassName: 'system-cluster-critical',
+          tolerations: [{ operator: 'Exists' }],
+          // Host network: two operators on one node would fight over their ports, so never co-locate them.
+          affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selectorLabels(app) } }] } },
+        },
       },
     }),
   ];
