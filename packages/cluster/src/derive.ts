@@ -105,3 +105,7 @@ export function nodeTaints(cluster: Cluster, node: ClusterNode): Array<{ key: st
   if (node.role === 'controlplane' && !cluster.controlPlane.allowWorkloads) taints.push({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
   return taints;
 }
+
+export function grafanaHost(cluster: Cluster): string {
+  return cluster.features.observability.grafanaHost ?? `grafana.${cluster.domain}`;
+}

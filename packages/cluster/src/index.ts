@@ -1,4 +1,4 @@
-export { ClusterSchema, Node, Network, Features, Sops, Taint, DiskSelector, platforms } from './schema.ts';
+export { ClusterSchema, Node, Network, Features, Sops, Taint, DiskSelector, Receiver, Alerting, platforms } from './schema.ts';
 export type { Cluster, ClusterInput, ClusterNode, Platform } from './schema.ts';
 export { crossValidate, formatPath } from './validate.ts';
 export type { Finding, CrossFieldResult } from './validate.ts';
@@ -16,6 +16,7 @@ export {
   talosVersion,
   kubernetesVersion,
   n8nHost,
+  grafanaHost,
   loadBalancerPool,
   nodeCapacity,
   nodeLabels,

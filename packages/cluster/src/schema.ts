@@ -103,6 +103,45 @@ export const Network = z.strictObject({
 
 const enabled = (value: boolean) => z.boolean().default(value);
 
+const duration = z.string().regex(/^\d+(h|d|w)$/, 'must be a duration in hours, days or weeks, such as 36h, 15d or 2w');
+const volumeSize = z.string().regex(/^\d+(Mi|Gi|Ti)$/, 'must be a size such as 512Mi, 8Gi or 1Ti');
+const email = z.email({ error: 'must be an email address' });
+
+export const Receiver = z
+  .strictObject({
+    name: dnsLabel,
+    email: z
+      .strictObject({
+        to: z.array(email).min(1),
+        from: email,
+        smarthost: z.string().regex(/^[a-z0-9.-]+:\d+$/, 'must be host:port, such as smtp.example.com:587'),
+        username: z.string().optional().describe('SMTP login; its password is the SOPS secret key <name>-smtp-password.'),
+      })
+      .optional(),
+    slack: z.strictObject({ channel: z.string().min(1) }).optional().describe('The webhook URL is the SOPS secret key <name>-webhook-url.'),
+    webhook: z
+      .strictObject({ url: z.url({ protocol: /^https?$/ }), bearerToken: enabled(false).describe('Send the SOPS secret key <name>-token as a bearer token.') })
+      .optional(),
+    ntfy: z
+      .strictObject({
+        server: z.url({ protocol: /^https?$/ }).default('https://ntfy.sh'),
+        topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'must be an ntfy topic name'),
+        token: enabled(false).describe('Send the SOPS secret key <name>-token as an access token.'),
+      })
+      .optional(),
+  })
+  .describe('Where Alertmanager sends notifications: exactly one of email, slack, webhook or ntfy.');
+
+export const Alerting = z.strictObject({
+  receivers: z.array(Receiver).default([]),
+  route: z
+    .strictObject({
+      receiver: dnsLabel.optional().describe('Receiver for every alert; defaults to the first one.'),
+      critical: dnsLabel.optional().describe('Receiver for critical alerts (they also go to the default one).'),
+    })
+    .prefault({}),
+});
+
 export const Features = z.strictObject({
   cilium: z.strictObject({ enabled: enabled(true), kubeProxyReplacement: enabled(true) }).prefault({}),
   ingress: z.strictObject({ enabled: enabled(true), loadBalancerIp: ipv4.optional() }).prefault({}),
@@ -110,7 +149,19 @@ export const Features = z.strictObject({
   localStorage: z
     .strictObject({ enabled: enabled(true), hostPath: z.string().regex(/^\/var\//, 'must live under /var (the rest of Talos is read-only)').default('/var/mnt/local-path-provisioner') })
     .prefault({}),
-  observability: z.strictObject({ enabled: enabled(false), controlPlaneMetrics: enabled(true) }).prefault({}),
+  observability: z
+    .strictObject({
+      enabled: enabled(false),
+      controlPlaneMetrics: enabled(true).describe('Scrape etcd, the controller manager and the scheduler (talos-config opens their metrics ports).'),
+      grafanaHost: dnsName.optional().describe('Host name Grafana is served on through the Ingress; defaults to grafana.<domain>.'),
+      prometheus: z
+        .strictObject({ retention: duration.default('15d'), volumeSize: volumeSize.default('8Gi') })
+        .prefault({})
+        .describe('How long metrics are kept; the size limit is 80% of the volume.'),
+      loki: z.strictObject({ retention: duration.default('7d'), volumeSize: volumeSize.default('8Gi') }).prefault({}),
+      alerting: Alerting.prefault({}),
+    })
+    .prefault({}),
   n8n: z
     .strictObject({
       enabled: enabled(false),

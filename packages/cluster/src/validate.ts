@@ -109,6 +109,7 @@ export function crossValidate(cluster: Cluster, folderName?: string): CrossField
   if (network.vip && dockerNodes > 0) error('network.vip', 'a Layer 2 VIP is not available to Talos running in Docker');
 
   checkLoadBalancer(cluster, byIp, inNodeCidr, error);
+  checkAlerting(cluster, error);
 
   if (cluster.sops.age.length === 0 && cluster.sops.pgp.length === 0) {
     error('sops', 'needs at least one age recipient or PGP fingerprint, or nobody can decrypt this cluster\'s secrets');
@@ -162,6 +163,21 @@ function checkLoadBalancer(
   if (inside(network.gateway)) error('network.loadBalancerPool', `${pool.start}-${pool.stop} contains the gateway ${network.gateway}`);
   if (network.vip && inside(network.vip.address)) error('network.loadBalancerPool', `${pool.start}-${pool.stop} contains the API VIP ${network.vip.address}`);
   if (lbIp !== undefined && !inside(lbIp)) error('features.ingress.loadBalancerIp', `${lbIp} is outside network.loadBalancerPool ${pool.start}-${pool.stop}`);
+}
+
+function checkAlerting(cluster: Cluster, error: (path: string, message: string) => void): void {
+  const { receivers, route } = cluster.features.observability.alerting;
+  const names = new Map<string, number>();
+  receivers.forEach((receiver, i) => {
+    const kinds = (['email', 'slack', 'webhook', 'ntfy'] as const).filter((k) => receiver[k] !== undefined);
+    if (kinds.length !== 1) error(`features.observability.alerting.receivers[${i}]`, `needs exactly one of email, slack, webhook or ntfy (found ${kinds.length ? kinds.join(', ') : 'none'})`);
+    if (names.has(receiver.name)) error(`features.observability.alerting.receivers[${i}].name`, `"${receiver.name}" is already used by receivers[${names.get(receiver.name)}]`);
+    names.set(receiver.name, i);
+  });
+  for (const key of ['receiver', 'critical'] as const) {
+    const name = route[key];
+    if (name !== undefined && !names.has(name)) error(`features.observability.alerting.route.${key}`, `no receiver is named ${name}${receivers.length ? ` (receivers: ${receivers.map((r) => r.name).join(', ')})` : ''}`);
+  }
 }
 
 function checkVersions(cluster: Cluster, error: (path: string, message: string) => void): void {
