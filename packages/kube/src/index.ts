@@ -27,7 +27,7 @@ export { APPLYSET, applySetFor, applySetId } from './client/applyset.ts';
 export { guardIdentity } from './client/identity.ts';
 export { drift, objectDiff, unifiedDiff, comparable } from './client/diff.ts';
 export { rolloutState, waitForRollouts } from './client/wait.ts';
-export type { Component, KubeLayer, LiveCheck, SecretSource, EncryptedSecret } from './layer/definition.ts';
+export type { Component, KubeLayer, LiveCheck, StaticCheck, SecretSource, EncryptedSecret } from './layer/definition.ts';
 export { renderComponents, readRenderedLayer, allObjects, waves } from './layer/render.ts';
 export type { RenderedLayer, RenderedComponent } from './layer/render.ts';
 export { generateKubeLayer, verifyKubeLayer, applyKubeLayer } from './layer/run.ts';

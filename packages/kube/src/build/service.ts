@@ -1,5 +1,6 @@
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { meta, selectorLabels, type App } from './labels.ts';
 
 export interface ServicePort {
@@ -44,4 +45,29 @@ export function service(app: App, input: ServiceInput): IService {
 /** The identity the app's pods run as; the token is mounted only into pods that name it. */
 export function serviceAccount(app: App, name: string = app.name): IServiceAccount {
   return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(app, name), automountServiceAccountToken: false };
+}
+
+export interface IngressInput {
+  host: string;
+  /** The Service and port (name or number) traffic goes to; the app's own Service by default. */
+  service?: string;
+  port: string | number;
+  /** The IngressClass; the cluster's default (Traefik) when left out. */
+  className?: string;
+  path?: string;
+  annotations?: Record<string, string>;
+}
+
+/** An Ingress for one host, all paths to one Service port. */
+export function ingress(app: App, input: IngressInput): IIngress {
+  const port = typeof input.port === 'number' ? { number: input.port } : { name: input.port };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: meta(app, app.name, input.annotations ? { annotations: input.annotations } : {}),
+    spec: {
+      ...(input.className ? { ingressClassName: input.className } : {}),
+      rules: [{ host: input.host, http: { paths: [{ path: input.path ?? '/', pathType: 'Prefix', backend: { service: { name: input.service ?? app.name, port } } }] } }],
+    },
+  };
 }

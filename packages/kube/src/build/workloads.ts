@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
@@ -87,6 +88,53 @@ export function daemonSet(app: App, input: DaemonSetInput): IDaemonSet {
       selector: { matchLabels: selectorLabels(app) },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: input.maxUnavailable ?? 1 } },
       template: podTemplate(app, input.pod),
+    },
+  };
+}
+
+export interface VolumeClaim {
+  name: string;
+  size: string;
+  /** Defaults to the cluster's default StorageClass. */
+  storageClass?: string;
+}
+
+export interface StatefulSetInput {
+  replicas: number;
+  pod: PodInput;
+  /** Per-pod volumes, each mounted by name in the pod's containers. */
+  volumeClaims?: VolumeClaim[];
+  /** The headless Service giving pods stable names; the app's own Service by default. */
+  serviceName?: string;
+  annotations?: Record<string, string>;
+}
+
+/** A StatefulSet: stable pod names and one volume per pod that outlives the pod. */
+export function statefulSet(app: App, input: StatefulSetInput): IStatefulSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta(app, app.name, input.annotations ? { annotations: input.annotations } : {}),
+    spec: {
+      replicas: input.replicas,
+      revisionHistoryLimit: 3,
+      serviceName: input.serviceName ?? app.name,
+      selector: { matchLabels: selectorLabels(app) },
+      // Volumes stay when the StatefulSet goes: deleting data is never a side effect of pruning.
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      template: podTemplate(app, input.pod, input.replicas > 1 ? { topologySpreadConstraints: spreadOverNodes(app) } : {}),
+      ...(input.volumeClaims?.length
+        ? {
+            volumeClaimTemplates: input.volumeClaims.map((claim) => ({
+              metadata: { name: claim.name, labels: selectorLabels(app) },
+              spec: {
+                accessModes: ['ReadWriteOnce'],
+                ...(claim.storageClass ? { storageClassName: claim.storageClass } : {}),
+                resources: { requests: { storage: claim.size } },
+              },
+            })),
+          }
+        : {}),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { ApiException, ApisApi, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { ApiException, ApisApi, HttpMethod, KubeConfig, KubernetesObjectApi, PatchStrategy, type Configuration } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { describe, gvkOf, type KubeObject } from '../model/object.ts';
 
@@ -100,6 +100,19 @@ export class KubeApi {
       }
     }
     return this.groupVersions.get(group) || undefined;
+  }
+
+  /**
+   * GET through the API server's service proxy (`services/<name>:<port>/proxy/<path>`), so live checks reach
+   * in-cluster HTTP endpoints without port-forwards. The path (with its query) is sent as written: the
+   * generated client would percent-encode its slashes and question mark.
+   */
+  async proxyGet(namespace: string, service: string, port: number | string, path: string): Promise<{ status: number; body: string }> {
+    const configuration = (this.objects as unknown as { configuration: Configuration }).configuration;
+    const context = configuration.baseServer.makeRequestContext(`/api/v1/namespaces/${namespace}/services/${service}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`, HttpMethod.GET);
+    await configuration.authMethods.default?.applySecurityAuthentication(context);
+    const response = await configuration.httpApi.send(context).toPromise();
+    return { status: response.httpStatusCode, body: await response.body.text() };
   }
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {

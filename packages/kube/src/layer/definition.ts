@@ -23,10 +23,17 @@ export interface LiveCheck {
   run(api: KubeApi, context: { cluster: LoadedCluster; objects: KubeObject[] }): Promise<{ ok: boolean; detail: string }>;
 }
 
-/** A Kubernetes layer: what it renders for a cluster, plus the live checks that prove it works. */
+/** A static check of the rendered objects a layer adds (e.g. promtool on a rendered Prometheus config). */
+export interface StaticCheck {
+  name: string;
+  run(context: { root: string; cluster: LoadedCluster; objects: KubeObject[] }): Promise<{ problems: string[]; notes: string[] }>;
+}
+
+/** A Kubernetes layer: what it renders for a cluster, plus the checks that prove it right and working. */
 export interface KubeLayer {
   name: string;
   components(cluster: LoadedCluster): Component[];
+  staticChecks?: StaticCheck[];
   liveChecks?: LiveCheck[];
 }
 

@@ -105,6 +105,11 @@ export async function verifyKubeLayer(root: string, cluster: LoadedCluster, laye
   problems.push(...(await checkSchemas(objects)).problems);
   problems.push(...checkPolicies(objects, { namespaces: otherLayersNamespaces(root, cluster.name, layer.name) }).map(formatFinding));
   problems.push(...encryptedSecretProblems(layer.name, rendered));
+  for (const check of layer.staticChecks ?? []) {
+    const result = await check.run({ root, cluster, objects });
+    problems.push(...result.problems.map((p) => `${check.name}: ${p}`));
+    notes.push(...result.notes.map((n) => `${check.name}: ${n}`));
+  }
   notes.push(...footprintSummary(footprint(objects, cluster.config), `footprint of ${plural(objects.length, 'object')}`));
   notes.push(...resilienceSummary(resilience(objects, cluster.config)));
   let summary = `${plural(objects.length, 'object')} pass schema and policy checks`;

@@ -1,4 +1,4 @@
 export { FakeKubeApi } from './server.ts';
-export type { FakeKubeOptions, RequestRecord, Controller } from './server.ts';
+export type { FakeKubeOptions, RequestRecord, Controller, ProxyHandler } from './server.ts';
 export type { KubeObject } from './store.ts';
 export type { ResourceType } from './resources.ts';

@@ -23,6 +23,9 @@ export interface RequestRecord {
 
 export type Controller = (object: KubeObject, api: FakeKubeApi) => void;
 
+/** What a Service answers through the API server's proxy: `path` includes the query string. */
+export type ProxyHandler = (path: string) => { status: number; body: string | object };
+
 export interface FakeKubeOptions {
   token?: string;
   /** Mark Deployments, StatefulSets, DaemonSets and Jobs rolled out as soon as they are written (default true). */
@@ -35,6 +38,8 @@ export class FakeKubeApi {
   readonly store = new ObjectStore();
   readonly requests: RequestRecord[] = [];
   readonly controllers: Controller[] = [];
+  /** Services reachable through `/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/…`, by `ns/name:port`. */
+  readonly proxies = new Map<string, ProxyHandler>();
   autoReady: boolean;
   private server: Server | undefined;
   private readonly token: string;
@@ -151,6 +156,9 @@ export class FakeKubeApi {
     if (!version) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     if (rest.length === 0) return { body: this.resourceList(group, version) };
 
+    if (root === 'api' && rest[0] === 'namespaces' && rest[2] === 'services' && rest[4] === 'proxy') {
+      return this.proxy(rest[1]!, rest[3]!, `/${rest.slice(5).join('/')}${record.query && Object.keys(record.query).length ? `?${new URLSearchParams(record.query)}` : ''}`);
+    }
     let namespace: string | undefined;
     if (rest[0] === 'namespaces' && rest.length >= 3) {
       namespace = rest[1];
@@ -208,6 +216,13 @@ export class FakeKubeApi {
       default:
         throw new ApiError(405, 'MethodNotAllowed', `${record.method} is not supported here`);
     }
+  }
+
+  private proxy(namespace: string, service: string, path: string): { code?: number; body: unknown } {
+    const handler = this.proxies.get(`${namespace}/${service}`);
+    if (!handler) throw new ApiError(503, 'ServiceUnavailable', `no endpoints available for service "${service}"`);
+    const result = handler(path);
+    return { code: result.status, body: result.body };
   }
 
   private groupList(): Record<string, unknown> {
@@ -295,7 +310,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(code, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
