@@ -24,7 +24,8 @@ export interface SecretDeclaration {
   description: string;
   /** Kubernetes Secret type; Opaque unless said otherwise. */
   type?: string;
-  keys: Record<string, SecretValueSpec>;
+  /** The keys and where their values come from; a function when they depend on the cluster file. */
+  keys: Record<string, SecretValueSpec> | ((cluster: Cluster) => Record<string, SecretValueSpec>);
   /** Whether this cluster needs the Secret (e.g. only when a feature is on). Default: always. */
   when?: (cluster: Cluster) => boolean;
 }
@@ -41,6 +42,13 @@ export function defineSecrets(layer: string, secrets: SecretDeclaration[]): Laye
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
+function keyProblems(layer: string, id: string, keys: Record<string, SecretValueSpec>): string[] {
+  const names = Object.keys(keys);
+  const problems = names.length === 0 ? [`${layer}: ${id}: declares no keys`] : [];
+  for (const key of names) if (!SECRET_KEY.test(key)) problems.push(`${layer}: ${id}: key "${key}" is not a valid Secret key`);
+  return problems;
+}
+
 export function validateDeclarations(layers: LayerSecrets[]): void {
   const problems: string[] = [];
   const seen = new Map<string, string>();
@@ -51,9 +59,8 @@ export function validateDeclarations(layers: LayerSecrets[]): void {
       if (!DNS_LABEL.test(secret.name)) problems.push(`${layer}: ${id}: name must be a DNS label`);
       if (seen.has(id)) problems.push(`${layer}: ${id} is also declared by ${seen.get(id)}`);
       seen.set(id, layer);
-      const keys = Object.keys(secret.keys);
-      if (keys.length === 0) problems.push(`${layer}: ${id}: declares no keys`);
-      for (const key of keys) if (!SECRET_KEY.test(key)) problems.push(`${layer}: ${id}: key "${key}" is not a valid Secret key`);
+      if (typeof secret.keys === 'function') continue;
+      problems.push(...keyProblems(layer, id, secret.keys));
     }
   }
   if (problems.length) throw new ProblemList('invalid secret declarations:', problems);
@@ -79,11 +86,29 @@ export async function discoverDeclarations(root: string): Promise<LayerSecrets[]
 
 export interface ApplicableSecret extends SecretDeclaration {
   layer: string;
+  keys: Record<string, SecretValueSpec>;
 }
 
-/** The declarations a cluster needs, given its features. */
+/**
+ * The declarations a cluster needs, given its features, with their keys worked out for it. A
+ * declaration whose keys come out empty (nothing in the cluster file needs a value) is left out.
+ */
 export function applicableSecrets(layers: LayerSecrets[], cluster: Cluster): ApplicableSecret[] {
-  return layers.flatMap(({ layer, secrets }) => secrets.filter((s) => (s.when ? s.when(cluster) : true)).map((s) => ({ ...s, layer })));
+  const out: ApplicableSecret[] = [];
+  const problems: string[] = [];
+  for (const { layer, secrets } of layers) {
+    for (const secret of secrets) {
+      if (secret.when && !secret.when(cluster)) continue;
+      const keys = typeof secret.keys === 'function' ? secret.keys(cluster) : secret.keys;
+      if (typeof secret.keys === 'function') {
+        if (Object.keys(keys).length === 0) continue;
+        problems.push(...keyProblems(layer, `${secret.namespace}/${secret.name}`, keys));
+      }
+      out.push({ ...secret, layer, keys });
+    }
+  }
+  if (problems.length) throw new ProblemList('invalid secret declarations:', problems);
+  return out;
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
