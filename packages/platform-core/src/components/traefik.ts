@@ -67,7 +67,10 @@ export function traefik(cluster: LoadedCluster): Component {
     networkPolicy(TRAEFIK_NAMESPACE, 'traefik', {
       pods,
       // Clients come from anywhere (the LAN through the LoadBalancer address, cloudflared from inside); backends are any pod.
-      ingress: [{ peers: [peers.cidr('0.0.0.0/0'), peers.anyPod()], ports: tcp(PORTS.web, PORTS.websecure) }],
+      ingress: [
+        { peers: [peers.cidr('0.0.0.0/0'), peers.anyPod()], ports: tcp(PORTS.web, PORTS.websecure) },
+        { peers: [peers.pods('observability', { 'app.kubernetes.io/name': 'prometheus' })], ports: tcp(PORTS.metrics) },
+      ],
       egress: [{ peers: [peers.anyPod()] }],
     }),
     serviceAccount(app),
@@ -87,6 +90,8 @@ export function traefik(cluster: LoadedCluster): Component {
       replicas,
       pod: {
         serviceAccount: app.name,
+        // Picked up by the observability layer's Prometheus, if there is one.
+        annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(PORTS.metrics) },
         containers: [
           container({
             name: 'traefik',
