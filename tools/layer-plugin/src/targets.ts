@@ -6,6 +6,8 @@ type InputDefinition = Exclude<NonNullable<TargetConfiguration['inputs']>[number
 export interface LayerSettings {
   /** Extra inputs for one target, e.g. a repository-wide scan in verify: { "verify": ["{workspaceRoot}/**\/*"] }. */
   inputs?: Partial<Record<'generate' | 'verify' | 'apply', string[]>>;
+  /** System tools verify runs on the rendered output (e.g. promtool): their presence and version are part of its cache key. */
+  tools?: string[];
 }
 
 /** `*` (the default) renders every cluster; `--cluster=<name>` one of them. */
@@ -22,6 +24,10 @@ const IDENTITY_INPUTS: InputDefinition[] = [{ env: 'SOPS_AGE_KEY_FILE' }, { env:
 
 /** verify is cached only when it is static: with GROUNDWORK_LIVE set this input changes on every run. */
 const LIVE_INPUT: InputDefinition = { runtime: 'node tools/layer-plugin/live-nonce.mjs' };
+
+function toolInputs(tools: string[] | undefined): InputDefinition[] {
+  return tools?.length ? [{ runtime: `node tools/layer-plugin/tool-versions.mjs ${tools.join(' ')}` }] : [];
+}
 
 function command(root: string, script: string): string {
   // Quoted so that the default `*` reaches the script instead of being expanded by the shell.
@@ -53,7 +59,7 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
         { target: 'generate', params: 'forward' },
         { target: 'verify', dependencies: true, params: 'forward' },
       ],
-      inputs: inputs([...base, ...IDENTITY_INPUTS, LIVE_INPUT], settings.inputs?.verify),
+      inputs: inputs([...base, ...IDENTITY_INPUTS, LIVE_INPUT, ...toolInputs(settings.tools)], settings.inputs?.verify),
       outputs: [],
       metadata: { description: 'Static checks of the rendered output; live checks too when GROUNDWORK_LIVE=1.' },
     },

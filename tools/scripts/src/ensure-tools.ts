@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * The test suite proves interoperability with real tools (age, gpg, git). This script checks they are
+ * The test suite proves interoperability with real tools (age, gpg, git, openssl, the Prometheus tools). This script checks they are
  * installed and, where it can (root with apt-get, as on CI and fresh Debian machines), installs the missing
  * ones; elsewhere it fails with the command to run. It never skips a tool silently.
  */
@@ -18,6 +18,11 @@ export const REQUIRED_TOOLS: Tool[] = [
   { command: 'age', debianPackage: 'age', why: 'interop: our age stanzas opened by the real age CLI' },
   { command: 'gpg', debianPackage: 'gnupg', why: 'interop: our PGP stanzas opened by real GnuPG' },
   { command: 'openssl', debianPackage: 'openssl', why: 'interop: our Talos certificates checked by openssl verify and x509' },
+  { command: 'promtool', debianPackage: 'prometheus', why: 'observability: Prometheus configuration, rules and rule unit tests' },
+  { command: 'prometheus', debianPackage: 'prometheus', why: 'observability: dashboards queried against a real Prometheus' },
+  { command: 'amtool', debianPackage: 'prometheus-alertmanager', why: 'observability: Alertmanager configuration and routes' },
+  { command: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager', why: 'observability: Prometheus delivering alerts to a real Alertmanager' },
+  { command: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter', why: 'observability: the node metrics dashboards use, from the real exporter' },
 ];
 
 const log = createLogger('ensure-tools');
