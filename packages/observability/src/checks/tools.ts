@@ -1,0 +1,56 @@
+import { execFile as execFileCallback } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile, hasCommand } from '@groundwork/kit';
+import type { KubeObject } from '@groundwork/kube';
+
+/** The Debian package that brings each tool, for the message when one is missing. */
+export const TOOL_PACKAGES: Record<string, string> = { promtool: 'prometheus', amtool: 'prometheus-alertmanager' };
+
+export function missingToolNote(tool: string, what: string): string {
+  return `${tool} is not installed: ${what} not checked (install it: apt-get install ${TOOL_PACKAGES[tool]})`;
+}
+
+export function run(tool: string, args: string[], cwd: string): { ok: boolean; output: string } {
+  const result = execFile(tool, args, { cwd, timeoutMs: 120_000 });
+  const output = `${result.stdout.toString()}${result.stderr.toString()}`.trim();
+  return { ok: result.status === 0, output };
+}
+
+/** The same, without waiting: for many slow-but-idle runs side by side (service discovery waits out its timeout). */
+export function runAsync(tool: string, args: string[], cwd: string): Promise<{ ok: boolean; stdout: string; output: string }> {
+  return new Promise((resolve) => {
+    execFileCallback(tool, args, { cwd, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ ok: !error, stdout: String(stdout), output: `${String(stdout)}${String(stderr)}`.trim() });
+    });
+  });
+}
+
+export async function inScratch<T>(work: (dir: string) => Promise<T> | T): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-obs-'));
+  try {
+    return await work(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export { hasCommand };
+
+/** A rendered ConfigMap's data, by name. */
+export function configMapData(objects: KubeObject[], name: string): Record<string, string> {
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
+  if (!cm) throw new Error(`the rendered objects have no ConfigMap ${name}`);
+  return (cm.data as Record<string, string>) ?? {};
+}
+
+/** Only the lines that say what went wrong (promtool and amtool also print their banner). */
+export function summarize(output: string): string {
+  return output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(Checking|SUCCESS|Unit Testing|Found:|- )/.test(l))
+    .slice(0, 12)
+    .join(' | ');
+}

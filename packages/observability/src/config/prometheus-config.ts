@@ -1,0 +1,105 @@
+import type { LoadedCluster } from '@groundwork/cluster';
+import { NAMESPACE, PORTS } from '../names.ts';
+import { SCRAPE_INTERVAL_SECONDS } from '../sizing.ts';
+
+const SA = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Where the rule files are mounted in the Prometheus container. */
+export const RULES_DIR = '/etc/prometheus/rules';
+const inCluster = { authorization: { credentials_file: `${SA}/token` }, tls_config: { ca_file: `${SA}/ca.crt` } };
+const CONTROL_PLANE_LABEL = '__meta_kubernetes_node_labelpresent_node_role_kubernetes_io_control_plane';
+
+export interface ScrapeJob {
+  job_name: string;
+  [key: string]: unknown;
+}
+
+const staticJob = (job: string, target: string, extra: Record<string, unknown> = {}): ScrapeJob => ({ job_name: job, static_configs: [{ targets: [target] }], ...extra });
+const nodeLabel = { source_labels: ['__meta_kubernetes_node_name'], target_label: 'node' };
+const nodeAddress = (port: number) => ({ source_labels: ['__meta_kubernetes_node_address_InternalIP'], target_label: '__address__', replacement: `$1:${port}` });
+const controlPlanesOnly = { source_labels: [CONTROL_PLANE_LABEL], regex: 'true', action: 'keep' };
+
+/** Jobs that scrape every node (the kubelet's own address comes from discovery: <InternalIP>:10250). */
+function nodeJobs(cluster: LoadedCluster): ScrapeJob[] {
+  const jobs: ScrapeJob[] = [
+    { job_name: 'kubelet', scheme: 'https', ...inCluster, kubernetes_sd_configs: [{ role: 'node' }], relabel_configs: [nodeLabel] },
+    {
+      job_name: 'cadvisor',
+      scheme: 'https',
+      metrics_path: '/metrics/cadvisor',
+      ...inCluster,
+      kubernetes_sd_configs: [{ role: 'node' }],
+      relabel_configs: [nodeLabel],
+      // Per-task and per-socket series multiply with every pod and are never looked at.
+      metric_relabel_configs: [{ source_labels: ['__name__'], regex: 'container_(tasks_state|network_tcp_usage_total|network_udp_usage_total|memory_failures_total|blkio_device_usage_total)', action: 'drop' }],
+    },
+    { job_name: 'node-exporter', kubernetes_sd_configs: [{ role: 'node' }], relabel_configs: [nodeAddress(PORTS.nodeExporter), nodeLabel] },
+  ];
+  if (cluster.config.features.cilium.enabled) jobs.push({ job_name: 'cilium-agent', kubernetes_sd_configs: [{ role: 'node' }], relabel_configs: [nodeAddress(9962), nodeLabel] });
+  if (cluster.config.features.observability.controlPlaneMetrics) {
+    jobs.push(
+      { job_name: 'etcd', kubernetes_sd_configs: [{ role: 'node' }], relabel_configs: [controlPlanesOnly, nodeAddress(2381), nodeLabel] },
+      // Both serve a self-signed certificate on their metrics port; the token still authenticates Prometheus.
+      { job_name: 'kube-controller-manager', scheme: 'https', authorization: inCluster.authorization, tls_config: { insecure_skip_verify: true }, kubernetes_sd_configs: [{ role: 'node' }], relabel_configs: [controlPlanesOnly, nodeAddress(10257), nodeLabel] },
+      { job_name: 'kube-scheduler', scheme: 'https', authorization: inCluster.authorization, tls_config: { insecure_skip_verify: true }, kubernetes_sd_configs: [{ role: 'node' }], relabel_configs: [controlPlanesOnly, nodeAddress(10259), nodeLabel] },
+    );
+  }
+  return jobs;
+}
+
+/** Pods and Services opt in with the prometheus.io/scrape, /port and /path annotations. */
+function annotatedJobs(): ScrapeJob[] {
+  const opted = (kind: 'pod' | 'service') => {
+    const prefix = `__meta_kubernetes_${kind}_annotation_prometheus_io_`;
+    return [
+      { source_labels: [`${prefix}scrape`], regex: 'true', action: 'keep' },
+      { source_labels: [`${prefix}path`], regex: '(.+)', target_label: '__metrics_path__' },
+      { source_labels: ['__address__', `${prefix}port`], regex: '([^:]+)(?::\\d+)?;(\\d+)', replacement: '$1:$2', target_label: '__address__' },
+      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+    ];
+  };
+  return [
+    {
+      job_name: 'kubernetes-pods',
+      kubernetes_sd_configs: [{ role: 'pod' }],
+      relabel_configs: [
+        ...opted('pod'),
+        // Discovery yields a target per container port; rewritten to the annotated port they collapse into one.
+        { source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Pending|Succeeded|Failed', action: 'drop' },
+        { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+        { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], target_label: 'app' },
+      ],
+    },
+    {
+      job_name: 'kubernetes-services',
+      kubernetes_sd_configs: [{ role: 'endpointslice' }],
+      relabel_configs: [...opted('service'), { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service' }],
+    },
+  ];
+}
+
+/** prometheus.yml: what to scrape on a Talos cluster, where the rules are, which Alertmanager to call. */
+export function prometheusConfig(cluster: LoadedCluster): Record<string, unknown> {
+  const svc = (name: string, port: number) => `${name}.${NAMESPACE}.svc:${port}`;
+  return {
+    global: { scrape_interval: `${SCRAPE_INTERVAL_SECONDS}s`, scrape_timeout: '10s', evaluation_interval: `${SCRAPE_INTERVAL_SECONDS}s`, external_labels: { cluster: cluster.name } },
+    rule_files: [`${RULES_DIR}/*.yaml`],
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [svc('alertmanager', PORTS.alertmanager)] }] }] },
+    scrape_configs: [
+      staticJob('prometheus', `localhost:${PORTS.prometheus}`),
+      staticJob('alertmanager', svc('alertmanager', PORTS.alertmanager)),
+      // kube-state-metrics reports about other objects: their namespace and pod labels must win.
+      staticJob('kube-state-metrics', svc('kube-state-metrics', PORTS.kubeStateMetrics), { honor_labels: true }),
+      staticJob('loki', svc('loki', PORTS.loki)),
+      staticJob('grafana', svc('grafana', PORTS.grafana)),
+      {
+        job_name: 'apiserver',
+        scheme: 'https',
+        ...inCluster,
+        kubernetes_sd_configs: [{ role: 'endpointslice', namespaces: { names: ['default'] } }],
+        relabel_configs: [{ source_labels: ['__meta_kubernetes_service_name', '__meta_kubernetes_endpointslice_port_name'], regex: 'kubernetes;https', action: 'keep' }],
+      },
+      ...nodeJobs(cluster),
+      ...annotatedJobs(),
+    ],
+  };
+}

@@ -1,0 +1,31 @@
+import type { LoadedCluster } from '@groundwork/cluster';
+import type { Component, KubeLayer } from '@groundwork/kube';
+import { alertmanager } from './components/alertmanager.ts';
+import { fluentBit } from './components/fluent-bit.ts';
+import { grafana } from './components/grafana.ts';
+import { kubeStateMetrics } from './components/kube-state-metrics.ts';
+import { loki } from './components/loki.ts';
+import { namespaces } from './components/namespaces.ts';
+import { nodeExporter } from './components/node-exporter.ts';
+import { prometheus } from './components/prometheus.ts';
+import { observabilityLiveChecks } from './checks/live.ts';
+import { observabilityStaticChecks } from './checks/static.ts';
+
+export const LAYER = 'observability';
+
+/** Everything the layer renders; nothing when the cluster file leaves observability off. */
+export function components(cluster: LoadedCluster): Component[] {
+  if (!cluster.config.features.observability.enabled) return [];
+  return [
+    { name: 'namespaces', description: 'the observability namespaces and their default-deny policies', objects: namespaces(cluster) },
+    { name: 'prometheus', description: 'Prometheus: scrape configuration, alert rules, one replica with a volume', objects: prometheus(cluster) },
+    { name: 'alertmanager', description: 'Alertmanager with the receivers and route from the cluster file', objects: alertmanager(cluster) },
+    { name: 'node-exporter', description: 'node-exporter on every node', objects: nodeExporter(cluster) },
+    { name: 'kube-state-metrics', description: 'kube-state-metrics: the state of Kubernetes objects as metrics', objects: kubeStateMetrics(cluster) },
+    { name: 'grafana', description: 'Grafana with provisioned datasources and dashboards, behind the Ingress', objects: grafana(cluster) },
+    { name: 'loki', description: 'Loki single binary on a volume, with retention', objects: loki(cluster) },
+    { name: 'fluent-bit', description: 'Fluent Bit on every node, shipping container logs to Loki', objects: fluentBit(cluster) },
+  ];
+}
+
+export const observability: KubeLayer = { name: LAYER, components, staticChecks: observabilityStaticChecks, liveChecks: observabilityLiveChecks };

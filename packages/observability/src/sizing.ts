@@ -1,0 +1,72 @@
+import type { LoadedCluster } from '@groundwork/cluster';
+import { parseQuantity } from '@groundwork/kube';
+
+/**
+ * How big Prometheus and Loki need to be, worked out from the nodes the cluster file declares. The
+ * per-node figures are estimates (docs/observability.md explains them); verify prints what they buy.
+ */
+export const SERIES_PER_NODE = 2500;
+export const CLUSTER_SERIES = 3000;
+/** Head memory per active series (labels, two hours of chunks at a 30 s interval, index). */
+const BYTES_PER_SERIES = 6 * 1024;
+const BASE_MEMORY = 150 * 2 ** 20;
+/** Compressed TSDB bytes per sample (Prometheus documents 1 to 2). */
+const BYTES_PER_SAMPLE = 1.3;
+export const SCRAPE_INTERVAL_SECONDS = 30;
+
+const MI = 2 ** 20;
+const roundUpMi = (bytes: number, step = 32) => Math.ceil(bytes / MI / step) * step;
+
+export interface PrometheusSize {
+  series: number;
+  memoryRequest: string;
+  memoryLimit: string;
+  volumeSize: string;
+  retentionTime: string;
+  /** Prometheus's size limit: 80% of the volume, so compaction always has room. */
+  retentionSize: string;
+  bytesPerDay: number;
+  /** Days of data the size limit holds at the estimated rate. */
+  daysBySize: number;
+}
+
+export function prometheusSize(cluster: LoadedCluster): PrometheusSize {
+  const { prometheus } = cluster.config.features.observability;
+  const series = SERIES_PER_NODE * cluster.config.nodes.length + CLUSTER_SERIES;
+  const request = roundUpMi(BASE_MEMORY + series * BYTES_PER_SERIES);
+  const volumeBytes = parseQuantity(prometheus.volumeSize);
+  const retentionBytes = Math.floor(volumeBytes * 0.8);
+  const bytesPerDay = series * (86_400 / SCRAPE_INTERVAL_SECONDS) * BYTES_PER_SAMPLE;
+  return {
+    series,
+    memoryRequest: `${request}Mi`,
+    // Compaction and WAL replay after a restart briefly need about twice the steady state.
+    memoryLimit: `${request * 2}Mi`,
+    volumeSize: prometheus.volumeSize,
+    retentionTime: prometheus.retention,
+    retentionSize: `${Math.floor(retentionBytes / MI)}MB`,
+    bytesPerDay,
+    daysBySize: Math.floor(retentionBytes / bytesPerDay),
+  };
+}
+
+export interface LokiSize {
+  memoryRequest: string;
+  memoryLimit: string;
+  retention: string;
+  volumeSize: string;
+}
+
+export function lokiSize(cluster: LoadedCluster): LokiSize {
+  const { loki } = cluster.config.features.observability;
+  // No memcached, small embedded caches: memory grows with the streams the nodes send.
+  const request = roundUpMi((128 + 16 * cluster.config.nodes.length) * MI);
+  return { memoryRequest: `${request}Mi`, memoryLimit: `${Math.max(512, request * 3)}Mi`, retention: loki.retention, volumeSize: loki.volumeSize };
+}
+
+/** `15d` in hours, as Loki's retention_period wants it (`360h`). */
+export function durationHours(text: string): string {
+  const match = /^(\d+)(h|d|w)$/.exec(text)!;
+  const hours = Number(match[1]) * { h: 1, d: 24, w: 168 }[match[2] as 'h' | 'd' | 'w'];
+  return `${hours}h`;
+}
