@@ -1,4 +1,4 @@
-import type { RuleGroup } from './model.ts';
+import type { AlertRule, RuleGroup } from './model.ts';
 
 const fs = '{fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs",mountpoint!~"/boot.*"}';
 const ne = 'job="node-exporter",instance="10.0.0.11:9100",node="n1"';
@@ -10,6 +10,21 @@ const free = (avail: string) => [
   [`node_filesystem_readonly{${root}}`, '0x30'],
 ] as Array<[string, string]>;
 const rootLabels = { job: 'node-exporter', instance: '10.0.0.11:9100', node: 'n1', device: '/dev/sda4', fstype: 'xfs', mountpoint: '/var' };
+
+/** A kubelet-reported node condition (from kube-state-metrics) that has held for 5 minutes. */
+function condition(alert: string, name: string, severity: 'warning' | 'critical', summary: string, description: string): AlertRule {
+  const series = `kube_node_status_condition{${ksm},node="n1",condition="${name}",status="true"}`;
+  return {
+    alert,
+    expr: `kube_node_status_condition{condition="${name}",status="true"} == 1`,
+    for: '5m',
+    severity,
+    summary: `{{ $labels.node }} ${summary}`,
+    description,
+    fires: { series: [[series, '0 1x10']], at: '10m', labels: [{ job: 'kube-state-metrics', instance: 'kube-state-metrics.observability.svc:8080', node: 'n1', condition: name, status: 'true' }] },
+    quiet: { series: [[series, '0x10']], at: '10m' },
+  };
+}
 
 export const nodeRules: RuleGroup = {
   file: 'nodes',
@@ -67,25 +82,7 @@ export const nodeRules: RuleGroup = {
       fires: { series: [[`node_memory_MemAvailable_bytes{${ne}}`, '5x30'], [`node_memory_MemTotal_bytes{${ne}}`, '100x30']], at: '20m', labels: [{ job: 'node-exporter', instance: '10.0.0.11:9100', node: 'n1' }] },
       quiet: { series: [[`node_memory_MemAvailable_bytes{${ne}}`, '30x30'], [`node_memory_MemTotal_bytes{${ne}}`, '100x30']], at: '20m' },
     },
-    {
-      alert: 'NodeMemoryPressure',
-      expr: 'kube_node_status_condition{condition="MemoryPressure",status="true"} == 1',
-      for: '5m',
-      severity: 'warning',
-      summary: '{{ $labels.node }} reports memory pressure',
-      description: 'The kubelet on {{ $labels.node }} reports MemoryPressure and evicts pods to recover.',
-      fires: { series: [[`kube_node_status_condition{${ksm},node="n1",condition="MemoryPressure",status="true"}`, '0 1x10']], at: '10m', labels: [{ job: 'kube-state-metrics', instance: 'kube-state-metrics.observability.svc:8080', node: 'n1', condition: 'MemoryPressure', status: 'true' }] },
-      quiet: { series: [[`kube_node_status_condition{${ksm},node="n1",condition="MemoryPressure",status="true"}`, '0x10']], at: '10m' },
-    },
-    {
-      alert: 'NodeDiskPressure',
-      expr: 'kube_node_status_condition{condition="DiskPressure",status="true"} == 1',
-      for: '5m',
-      severity: 'critical',
-      summary: '{{ $labels.node }} reports disk pressure',
-      description: 'The kubelet on {{ $labels.node }} reports DiskPressure: it evicts pods and removes images to free space.',
-      fires: { series: [[`kube_node_status_condition{${ksm},node="n1",condition="DiskPressure",status="true"}`, '0 1x10']], at: '10m', labels: [{ job: 'kube-state-metrics', instance: 'kube-state-metrics.observability.svc:8080', node: 'n1', condition: 'DiskPressure', status: 'true' }] },
-      quiet: { series: [[`kube_node_status_condition{${ksm},node="n1",condition="DiskPressure",status="true"}`, '0x10']], at: '10m' },
-    },
+    condition('NodeMemoryPressure', 'MemoryPressure', 'warning', 'reports memory pressure', 'The kubelet on {{ $labels.node }} reports MemoryPressure and evicts pods to recover.'),
+    condition('NodeDiskPressure', 'DiskPressure', 'critical', 'reports disk pressure', 'The kubelet on {{ $labels.node }} reports DiskPressure: it evicts pods and removes images to free space.'),
   ],
 };
