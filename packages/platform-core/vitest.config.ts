@@ -1,5 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { testConfig } from '../../tools/test/vitest-shared.ts';
 
-export default defineConfig({
-  test: { include: ['src/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
-});
+export default testConfig();
