@@ -1,5 +1,6 @@
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { ILifecycle } from 'kubernetes-models/v1/Lifecycle';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
@@ -57,6 +58,8 @@ export interface ContainerSpec {
   readiness?: IProbe;
   startup?: IProbe;
   mounts?: IVolumeMount[];
+  /** Hooks around start and stop, e.g. a preStop that shuts a database down the fast way. */
+  lifecycle?: ILifecycle;
   /** Merged over the restricted defaults; exceptions must be visible here, in the component. */
   security?: ISecurityContext;
 }
@@ -82,6 +85,7 @@ export function container(spec: ContainerSpec): IContainer {
     ...(spec.readiness ? { readinessProbe: spec.readiness } : {}),
     ...(spec.startup ? { startupProbe: spec.startup } : {}),
     ...(spec.mounts?.length ? { volumeMounts: spec.mounts } : {}),
+    ...(spec.lifecycle ? { lifecycle: spec.lifecycle } : {}),
     securityContext: restrictedContainerSecurity(spec.security),
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };

@@ -27,6 +27,11 @@ export const ANNOTATIONS = {
 export interface App {
   name: string;
   namespace: string;
+  /**
+   * app.kubernetes.io/instance, and the default object name: tells apart several deployments of one
+   * application (n8n's main, worker and webhook processes). Defaults to `name`.
+   */
+  instance?: string;
   /** app.kubernetes.io/component, e.g. "controller", "agent". */
   component?: string;
   /** app.kubernetes.io/part-of, e.g. "cilium" for the agent and the operator. */
@@ -36,7 +41,7 @@ export interface App {
 }
 
 export function appLabels(app: App): Record<string, string> {
-  const labels: Record<string, string> = { [LABELS.name]: app.name, [LABELS.instance]: app.name };
+  const labels: Record<string, string> = selectorLabels(app);
   if (app.component) labels[LABELS.component] = app.component;
   if (app.partOf) labels[LABELS.partOf] = app.partOf;
   if (app.version) labels[LABELS.version] = app.version.replace(/^v/, '').replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
@@ -45,11 +50,14 @@ export function appLabels(app: App): Record<string, string> {
 
 /** The labels a workload selects its pods by: stable across versions (selectors are immutable). */
 export function selectorLabels(app: App): Record<string, string> {
-  return { [LABELS.name]: app.name, [LABELS.instance]: app.name };
+  return { [LABELS.name]: app.name, [LABELS.instance]: app.instance ?? app.name };
 }
 
+/** The name of the app's own objects (its Deployment, Service, ServiceAccount, …). */
+export const objectName = (app: App): string => app.instance ?? app.name;
+
 /** Metadata of a namespaced object belonging to `app`. */
-export function meta(app: App, name: string = app.name, extra: Pick<IObjectMeta, 'annotations' | 'labels'> = {}): IObjectMeta & { name: string; namespace: string } {
+export function meta(app: App, name: string = objectName(app), extra: Pick<IObjectMeta, 'annotations' | 'labels'> = {}): IObjectMeta & { name: string; namespace: string } {
   return {
     name,
     namespace: app.namespace,

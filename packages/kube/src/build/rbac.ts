@@ -3,7 +3,7 @@ import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { clusterMeta, meta, type App } from './labels.ts';
+import { clusterMeta, meta, objectName, type App } from './labels.ts';
 
 /** `rule(['', 'apps'], ['pods'], 'get list watch')`: one RBAC rule, verbs as a space-separated list. */
 export function rule(apiGroups: string[], resources: string[], verbs: string, resourceNames?: string[]): IPolicyRule {
@@ -16,7 +16,7 @@ const RBAC = 'rbac.authorization.k8s.io';
 
 /** A role with `rules` and the binding that grants it to the app's ServiceAccount (cluster-wide or in one namespace). */
 function grant(app: App, rules: IPolicyRule[], scope: { namespace?: string }, options: { name?: string; serviceAccount?: string }) {
-  const name = options.name ?? app.name;
+  const name = options.name ?? objectName(app);
   const metadata = scope.namespace ? meta({ ...app, namespace: scope.namespace }, name) : clusterMeta(app, name);
   const [roleKind, bindingKind] = scope.namespace ? (['Role', 'RoleBinding'] as const) : (['ClusterRole', 'ClusterRoleBinding'] as const);
   return [
@@ -26,7 +26,7 @@ function grant(app: App, rules: IPolicyRule[], scope: { namespace?: string }, op
       kind: bindingKind,
       metadata,
       roleRef: { apiGroup: RBAC, kind: roleKind, name },
-      subjects: [{ kind: 'ServiceAccount', name: options.serviceAccount ?? app.name, namespace: app.namespace }],
+      subjects: [{ kind: 'ServiceAccount', name: options.serviceAccount ?? objectName(app), namespace: app.namespace }],
     },
   ] as const;
 }
@@ -47,7 +47,7 @@ export function bindExisting(
   role: { kind: 'ClusterRole' | 'Role'; name: string },
   scope: { cluster: true; name: string } | { namespace: string; name: string },
 ): IClusterRoleBinding | IRoleBinding {
-  const subjects = [{ kind: 'ServiceAccount', name: app.name, namespace: app.namespace }];
+  const subjects = [{ kind: 'ServiceAccount', name: objectName(app), namespace: app.namespace }];
   const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: role.kind, name: role.name };
   if ('cluster' in scope) {
     return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: clusterMeta(app, scope.name), roleRef, subjects };

@@ -1,7 +1,7 @@
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
-import { meta, selectorLabels, type App } from './labels.ts';
+import { meta, objectName, selectorLabels, type App } from './labels.ts';
 
 export interface ServicePort {
   name: string;
@@ -26,7 +26,7 @@ export function service(app: App, input: ServiceInput): IService {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(app, input.name ?? app.name, input.annotations ? { annotations: input.annotations } : {}),
+    metadata: meta(app, input.name ?? objectName(app), input.annotations ? { annotations: input.annotations } : {}),
     spec: {
       type: input.type ?? 'ClusterIP',
       selector: selectorLabels(app),
@@ -43,8 +43,15 @@ export function service(app: App, input: ServiceInput): IService {
 }
 
 /** The identity the app's pods run as; the token is mounted only into pods that name it. */
-export function serviceAccount(app: App, name: string = app.name): IServiceAccount {
+export function serviceAccount(app: App, name: string = objectName(app)): IServiceAccount {
   return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(app, name), automountServiceAccountToken: false };
+}
+
+export interface IngressPath {
+  /** A path prefix, such as /webhook/. */
+  path: string;
+  service: string;
+  port: string | number;
 }
 
 export interface IngressInput {
@@ -55,19 +62,26 @@ export interface IngressInput {
   /** The IngressClass; the cluster's default (Traefik) when left out. */
   className?: string;
   path?: string;
+  /** Prefixes routed elsewhere; the longest matching prefix wins, everything else goes to `service`. */
+  routes?: IngressPath[];
   annotations?: Record<string, string>;
 }
 
-/** An Ingress for one host, all paths to one Service port. */
+const backend = (service: string, port: string | number) => ({ service: { name: service, port: typeof port === 'number' ? { number: port } : { name: port } } });
+
+/** An Ingress for one host: everything to one Service port, except the prefixes `routes` sends elsewhere. */
 export function ingress(app: App, input: IngressInput): IIngress {
-  const port = typeof input.port === 'number' ? { number: input.port } : { name: input.port };
+  const paths = [
+    ...(input.routes ?? []).map((r) => ({ path: r.path, pathType: 'Prefix' as const, backend: backend(r.service, r.port) })),
+    { path: input.path ?? '/', pathType: 'Prefix' as const, backend: backend(input.service ?? objectName(app), input.port) },
+  ];
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    metadata: meta(app, app.name, input.annotations ? { annotations: input.annotations } : {}),
+    metadata: meta(app, objectName(app), input.annotations ? { annotations: input.annotations } : {}),
     spec: {
       ...(input.className ? { ingressClassName: input.className } : {}),
-      rules: [{ host: input.host, http: { paths: [{ path: input.path ?? '/', pathType: 'Prefix', backend: { service: { name: input.service ?? app.name, port } } }] } }],
+      rules: [{ host: input.host, http: { paths } }],
     },
   };
 }

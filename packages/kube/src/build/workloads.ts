@@ -8,7 +8,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { appLabels, meta, selectorLabels, type App } from './labels.ts';
+import { appLabels, meta, objectName, selectorLabels, type App } from './labels.ts';
 import { restrictedPodSecurity } from './security.ts';
 
 export interface PodInput {
@@ -59,7 +59,7 @@ export function deployment(app: App, input: DeploymentInput): IDeployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: meta(app, app.name, input.annotations ? { annotations: input.annotations } : {}),
+    metadata: meta(app, objectName(app), input.annotations ? { annotations: input.annotations } : {}),
     spec: {
       replicas: input.replicas,
       revisionHistoryLimit: 3,
@@ -114,11 +114,11 @@ export function statefulSet(app: App, input: StatefulSetInput): IStatefulSet {
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: meta(app, app.name, input.annotations ? { annotations: input.annotations } : {}),
+    metadata: meta(app, objectName(app), input.annotations ? { annotations: input.annotations } : {}),
     spec: {
       replicas: input.replicas,
       revisionHistoryLimit: 3,
-      serviceName: input.serviceName ?? app.name,
+      serviceName: input.serviceName ?? objectName(app),
       selector: { matchLabels: selectorLabels(app) },
       // Volumes stay when the StatefulSet goes: deleting data is never a side effect of pruning.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },

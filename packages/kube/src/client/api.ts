@@ -103,13 +103,13 @@ export class KubeApi {
   }
 
   /**
-   * GET through the API server's service proxy (`services/<name>:<port>/proxy/<path>`), so live checks reach
-   * in-cluster HTTP endpoints without port-forwards. The path (with its query) is sent as written: the
-   * generated client would percent-encode its slashes and question mark.
+   * GET through the API server's proxy (`services/<name>:<port>/proxy/<path>`, or `pods/…` for one pod), so
+   * live checks reach in-cluster HTTP endpoints without port-forwards. The path (with its query) is sent as
+   * written: the generated client would percent-encode its slashes and question mark.
    */
-  async proxyGet(namespace: string, service: string, port: number | string, path: string): Promise<{ status: number; body: string }> {
+  async proxyGet(namespace: string, service: string, port: number | string, path: string, target: 'services' | 'pods' = 'services'): Promise<{ status: number; body: string }> {
     const configuration = (this.objects as unknown as { configuration: Configuration }).configuration;
-    const context = configuration.baseServer.makeRequestContext(`/api/v1/namespaces/${namespace}/services/${service}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`, HttpMethod.GET);
+    const context = configuration.baseServer.makeRequestContext(`/api/v1/namespaces/${namespace}/${target}/${service}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`, HttpMethod.GET);
     await configuration.authMethods.default?.applySecurityAuthentication(context);
     const response = await configuration.httpApi.send(context).toPromise();
     return { status: response.httpStatusCode, body: await response.body.text() };

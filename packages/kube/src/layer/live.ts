@@ -6,6 +6,7 @@ import { applySetFor } from '../client/applyset.ts';
 import { connect } from '../client/connect.ts';
 import { drift } from '../client/diff.ts';
 import { guardIdentity } from '../client/identity.ts';
+import { podHealth } from '../client/pods.ts';
 import { rolloutState } from '../client/wait.ts';
 import { describe, type KubeObject } from '../model/object.ts';
 import { phaseOf } from '../model/order.ts';
@@ -99,11 +100,13 @@ export async function liveVerify(root: string, cluster: LoadedCluster, layer: Ku
   const nodes = await nodeStatus(api, cluster);
   const objectsState = await objectStatus(api, layer.name, objects);
   const workloads = workloadStatus(objects, objectsState.live);
-  problems.push(...nodes.problems, ...objectsState.problems, ...workloads.problems);
+  const pods = await podHealth(api, objects);
+  problems.push(...nodes.problems, ...objectsState.problems, ...workloads.problems, ...pods.problems);
   const lines: Array<[string, string]> = [
     ['nodes', nodes.line],
     ['objects', objectsState.line],
     ['workloads', workloads.line],
+    ['pods', `${pods.pods} running, ${pods.problems.length ? `${pods.problems.length} restarting or stuck` : 'none restarting'} (${pods.restarts} restarts in all)`],
   ];
   for (const check of layer.liveChecks ?? []) {
     const result = await check.run(api, { cluster, objects });

@@ -38,7 +38,10 @@ export class FakeKubeApi {
   readonly store = new ObjectStore();
   readonly requests: RequestRecord[] = [];
   readonly controllers: Controller[] = [];
-  /** Services reachable through `/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/…`, by `ns/name:port`. */
+  /**
+   * Services reachable through `/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/…`, by `ns/name:port`;
+   * pods (`…/pods/<name>:<port>/proxy/…`) by `ns/pod/name:port`.
+   */
   readonly proxies = new Map<string, ProxyHandler>();
   autoReady: boolean;
   private server: Server | undefined;
@@ -156,8 +159,8 @@ export class FakeKubeApi {
     if (!version) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     if (rest.length === 0) return { body: this.resourceList(group, version) };
 
-    if (root === 'api' && rest[0] === 'namespaces' && rest[2] === 'services' && rest[4] === 'proxy') {
-      return this.proxy(rest[1]!, rest[3]!, `/${rest.slice(5).join('/')}${record.query && Object.keys(record.query).length ? `?${new URLSearchParams(record.query)}` : ''}`);
+    if (root === 'api' && rest[0] === 'namespaces' && (rest[2] === 'services' || rest[2] === 'pods') && rest[4] === 'proxy') {
+      return this.proxy(rest[1]!, rest[2] === 'pods' ? `pod/${rest[3]!}` : rest[3]!, `/${rest.slice(5).join('/')}${record.query && Object.keys(record.query).length ? `?${new URLSearchParams(record.query)}` : ''}`);
     }
     let namespace: string | undefined;
     if (rest[0] === 'namespaces' && rest.length >= 3) {
@@ -220,7 +223,7 @@ export class FakeKubeApi {
 
   private proxy(namespace: string, service: string, path: string): { code?: number; body: unknown } {
     const handler = this.proxies.get(`${namespace}/${service}`);
-    if (!handler) throw new ApiError(503, 'ServiceUnavailable', `no endpoints available for service "${service}"`);
+    if (!handler) throw new ApiError(503, 'ServiceUnavailable', `no endpoints available for ${service.startsWith('pod/') ? 'pod' : 'service'} "${service.replace(/^pod\//, '')}"`);
     const result = handler(path);
     return { code: result.status, body: result.body };
   }
