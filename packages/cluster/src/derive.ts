@@ -109,3 +109,12 @@ export function nodeTaints(cluster: Cluster, node: ClusterNode): Array<{ key: st
 export function grafanaHost(cluster: Cluster): string {
   return cluster.features.observability.grafanaHost ?? `grafana.${cluster.domain}`;
 }
+
+const HOURS = { h: 1, d: 24, w: 168 } as const;
+
+/** A cluster-file duration (36h, 15d, 2w) in hours. */
+export function durationHours(duration: string): number {
+  const match = /^(\d+)(h|d|w)$/.exec(duration);
+  if (!match) throw new Error(`not a duration: ${duration}`);
+  return Number(match[1]) * HOURS[match[2] as keyof typeof HOURS];
+}

@@ -21,6 +21,7 @@ export {
   nodeCapacity,
   nodeLabels,
   nodeTaints,
+  durationHours,
 } from './derive.ts';
 export { supportedTalosLines, talosLineFor, parseVersion, compareVersions } from './versions.ts';
 export type { TalosLine } from './versions.ts';

@@ -166,10 +166,25 @@ export const Features = z.strictObject({
     .strictObject({
       enabled: enabled(false),
       host: dnsName.optional().describe('Public host name; defaults to n8n.<domain>.'),
-      workers: z.number().int().min(1).max(20).default(1),
-      concurrency: z.number().int().min(1).max(50).default(5),
-      webhookProcessors: z.number().int().min(0).max(10).default(1),
-      timezone: z.string().default('UTC'),
+      workers: z.number().int().min(1).max(20).default(1).describe('Worker pods that run the executions.'),
+      concurrency: z.number().int().min(1).max(50).default(5).describe('Executions each worker runs at once (n8n advises 5 or more).'),
+      webhookProcessors: z.number().int().min(0).max(10).default(1).describe('Pods that take production webhooks (/webhook/*) off the main process; 0 lets main take them.'),
+      timezone: z.string().default('UTC').describe('IANA time zone of schedules and dates, e.g. Europe/Berlin.'),
+      executions: z
+        .strictObject({
+          maxAge: duration.default('14d').describe('Finished executions older than this are deleted.'),
+          maxCount: z.number().int().min(100).default(10_000).describe('At most this many finished executions are kept.'),
+        })
+        .prefault({}),
+      egress: z
+        .strictObject({
+          internet: enabled(true).describe('Workflows may call the internet (public addresses only).'),
+          ports: z.array(z.number().int().min(1).max(65535)).min(1).default([80, 443]).describe('Ports workflows may call on the internet and on `cidrs`.'),
+          cidrs: z.array(cidrv4).default([]).describe('Private networks workflows may call too, e.g. a home automation server on the LAN.'),
+        })
+        .prefault({}),
+      postgres: z.strictObject({ volumeSize: volumeSize.default('8Gi') }).prefault({}),
+      queue: z.strictObject({ volumeSize: volumeSize.default('1Gi') }).prefault({}).describe('Valkey, the queue between main, webhook processors and workers.'),
     })
     .prefault({}),
   dr: z

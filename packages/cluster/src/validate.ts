@@ -110,6 +110,7 @@ export function crossValidate(cluster: Cluster, folderName?: string): CrossField
 
   checkLoadBalancer(cluster, byIp, inNodeCidr, error);
   checkAlerting(cluster, error);
+  checkN8n(cluster, error);
 
   if (cluster.sops.age.length === 0 && cluster.sops.pgp.length === 0) {
     error('sops', 'needs at least one age recipient or PGP fingerprint, or nobody can decrypt this cluster\'s secrets');
@@ -177,6 +178,24 @@ function checkAlerting(cluster: Cluster, error: (path: string, message: string) 
   for (const key of ['receiver', 'critical'] as const) {
     const name = route[key];
     if (name !== undefined && !names.has(name)) error(`features.observability.alerting.route.${key}`, `no receiver is named ${name}${receivers.length ? ` (receivers: ${receivers.map((r) => r.name).join(', ')})` : ''}`);
+  }
+}
+
+function checkN8n(cluster: Cluster, error: (path: string, message: string) => void): void {
+  const { n8n, ingress } = cluster.features;
+  if (!n8n.enabled) return;
+  if (!ingress.enabled) error('features.n8n.enabled', 'n8n is served through the Ingress: features.ingress.enabled must be true');
+  if (!isTimeZone(n8n.timezone)) error('features.n8n.timezone', `"${n8n.timezone}" is not an IANA time zone (such as UTC or Europe/Berlin)`);
+}
+
+/** An IANA zone name the runtime knows (n8n's date libraries read the same database); offsets are not zones. */
+function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z_]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
   }
 }
 
