@@ -1,8 +1,9 @@
 /**
  * Metric names the scrape configuration produces, by source, for the exporter versions in versions.ts.
  * Dashboards and rules may only query these (a test and verify enforce it). node-exporter, Prometheus and
- * Alertmanager names are also checked against the real binaries in the test suite; the others are kept
- * by hand from the projects' metric references. `hardware` marks names that only exist on some machines.
+ * Alertmanager names are also checked against the real binaries in the test suite, and the n8n names
+ * against the real n8n by the n8n layer's end-to-end test; the others are kept by hand from the projects'
+ * metric references. `hardware` marks names that only exist on some machines.
  */
 export interface MetricSource {
   /** The scrape job (or jobs) that produce them. */

@@ -1,5 +1,6 @@
 import { grafanaHost, type LoadedCluster } from '@groundwork/cluster';
 import { ANNOTATIONS, configHash, container, deployment, httpProbe, ingress, meta, networkPolicy, peers, secretKeyRef, selectorLabels, service, tcp, type App } from '@groundwork/kube';
+import { INGRESS_PODS, TRAEFIK_NAMESPACE } from '@groundwork/platform-core';
 import { stringify } from 'yaml';
 import { DATASOURCES, dashboardJson, dashboards } from '../dashboards/index.ts';
 import { NAMESPACE, PORTS, serviceUrl } from '../names.ts';
@@ -37,7 +38,7 @@ export function grafana(cluster: LoadedCluster): object[] {
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(GRAFANA, 'grafana-dashboards'), data: files.dashboards },
     networkPolicy(NAMESPACE, 'grafana', {
       pods: selectorLabels(GRAFANA),
-      ingress: [{ peers: [peers.pods('traefik', { 'app.kubernetes.io/name': 'traefik' }), peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'prometheus' }), peers.cidr(nodeCidr)], ports: tcp(PORTS.grafana) }],
+      ingress: [{ peers: [peers.pods(TRAEFIK_NAMESPACE, INGRESS_PODS), peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'prometheus' }), peers.cidr(nodeCidr)], ports: tcp(PORTS.grafana) }],
       egress: [
         { peers: [peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'prometheus' })], ports: tcp(PORTS.prometheus) },
         { peers: [peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'loki' })], ports: tcp(PORTS.loki) },

@@ -67,6 +67,8 @@ function annotatedJobs(): ScrapeJob[] {
         { source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Pending|Succeeded|Failed', action: 'drop' },
         { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
         { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], target_label: 'app' },
+        // Tells apart the processes of one app, such as n8n's main, worker and webhook.
+        { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'], target_label: 'component' },
       ],
     },
     {

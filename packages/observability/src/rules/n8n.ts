@@ -9,13 +9,14 @@ export const n8nRules: RuleGroup = {
   rules: [
     {
       alert: 'N8nUnavailable',
-      expr: 'absent(up{namespace="n8n",app="n8n"} == 1)',
+      expr: 'absent(up{namespace="n8n",app="n8n",component="main"} == 1)',
       for: '5m',
       severity: 'critical',
       summary: 'n8n does not answer',
       description: 'No n8n main process has been scraped for 5 minutes: the editor, the API and webhooks are down.',
-      fires: { series: [[`up{${n8n},pod="n8n-0"}`, '0x10']], at: '10m', labels: [{}] },
-      quiet: { series: [[`up{${n8n},pod="n8n-0"}`, '1x10']], at: '10m' },
+      // A worker answering does not make up for main.
+      fires: { series: [[`up{${n8n},component="main",pod="n8n-0"}`, '0x10'], [`up{${n8n},component="worker",pod="n8n-worker-0"}`, '1x10']], at: '10m', labels: [{}] },
+      quiet: { series: [[`up{${n8n},component="main",pod="n8n-0"}`, '1x10']], at: '10m' },
     },
     {
       alert: 'N8nQueueBacklog',

@@ -22,6 +22,8 @@ import { IMAGES, tagOf } from '../versions.ts';
 
 export const TRAEFIK_NAMESPACE = 'traefik';
 export const INGRESS_CLASS = 'traefik';
+/** How other layers' network policies name the Ingress controller's pods (in TRAEFIK_NAMESPACE). */
+export const INGRESS_PODS = { 'app.kubernetes.io/name': 'traefik' } as const;
 const PORTS = { web: 8000, websecure: 8443, traefik: 8080, metrics: 9100 };
 /** Fixed node ports when there is no LoadBalancer (Cilium off, e.g. Talos in Docker). */
 export const NODE_PORTS = { http: 30080, https: 30443 };
