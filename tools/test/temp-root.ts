@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export default function setup(): () => void {
   const previous = process.env.TMPDIR;
   const root = mkdtempSync(join(previous ?? tmpdir(), 'gw-run-'));
+  // Traversable (not listable) by other users: servers tests start as their own user (PostgreSQL) keep data here.
+  chmodSync(root, 0o711);
   process.env.TMPDIR = root;
   return () => {
     rmSync(root, { recursive: true, force: true });

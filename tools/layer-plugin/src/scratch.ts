@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
-const COPIED = ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore', 'packages/kit', 'packages/cluster', 'packages/secrets-sops', 'tools/layer-plugin'];
+const COPIED = ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore', 'packages/kit', 'packages/cluster', 'packages/secrets-sops', 'tools/layer-plugin', 'tools/test'];
 
 /** A layer script that records `<layer> <action> <cluster>` and renders one file per cluster. */
 function fakeScript(layer: string, action: string): string {
