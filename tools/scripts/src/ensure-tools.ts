@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 /**
- * The test suite proves interoperability with real tools (age, gpg, git, openssl, the Prometheus tools). This script checks they are
+ * The test suite proves interoperability with real tools (age, gpg, git, openssl, the Prometheus tools, PostgreSQL,
+ * Redis). This script checks they are
  * installed and, where it can (root with apt-get, as on CI and fresh Debian machines), installs the missing
  * ones; elsewhere it fails with the command to run. It never skips a tool silently.
  */
@@ -23,6 +24,10 @@ export const REQUIRED_TOOLS: Tool[] = [
   { command: 'amtool', debianPackage: 'prometheus-alertmanager', why: 'observability: Alertmanager configuration and routes' },
   { command: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager', why: 'observability: Prometheus delivering alerts to a real Alertmanager' },
   { command: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter', why: 'observability: the node metrics dashboards use, from the real exporter' },
+  // The server binaries live in /usr/lib/postgresql/<major>/bin; pg_ctlcluster (same package set) is on PATH.
+  { command: 'pg_ctlcluster', debianPackage: 'postgresql', why: 'n8n: the rendered PostgreSQL settings and init script, and the database n8n runs on in the end-to-end test' },
+  { command: 'redis-server', debianPackage: 'redis-server', why: 'n8n: the rendered Valkey configuration and the queue of the end-to-end test' },
+  { command: 'bwrap', debianPackage: 'bubblewrap', why: 'n8n: the end-to-end test runs n8n on a read-only root filesystem, as the pods do' },
 ];
 
 const log = createLogger('ensure-tools');
