@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCluster, validateClusterText, type LoadedCluster } from '@groundwork/cluster';
+import { exampleCluster, exampleVariant } from '@groundwork/testkit';
+import type { LoadedCluster } from '@groundwork/cluster';
 import { checkPolicies, checkSchemas, formatFinding, renderComponents, type KubeObject } from '@groundwork/kube';
 import { applicableSecrets } from '@groundwork/secrets-sops';
 import { components } from './platform.ts';
@@ -21,28 +22,22 @@ const pod = (objects: KubeObject[], kind: string, name: string) => find(objects,
 const env = (objects: KubeObject[], name: string): Record<string, unknown> =>
   Object.fromEntries((pod(objects, 'Deployment', name).containers[0].env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [e.name, e.value ?? e.valueFrom]));
 
-function variant(base: string, edit: (text: string) => string): LoadedCluster {
-  const example = loadCluster(repo, base);
-  const outcome = validateClusterText(edit(readFileSync(example.file, 'utf8')), 'cluster.yaml', base);
-  if (!outcome.config) throw new Error(outcome.errors.join('\n'));
-  return { ...example, config: outcome.config };
-}
 
 describe('n8n for the example clusters', () => {
   for (const name of WITH_N8N) {
     it(`${name}: every object passes the schema and policy checks`, async () => {
-      const objects = render(loadCluster(repo, name));
+      const objects = render(exampleCluster(name));
       expect((await checkSchemas(objects)).problems).toEqual([]);
       expect(checkPolicies(objects).map(formatFinding)).toEqual([]);
     });
   }
 
   it('renders nothing where the cluster file leaves n8n off', () => {
-    expect(components(loadCluster(repo, 'proxmox-ha'))).toEqual([]);
+    expect(components(exampleCluster('proxmox-ha'))).toEqual([]);
   });
 
   it('reads exactly the Secret keys the layer declares (so secrets-sops keeps them encrypted)', () => {
-    const cluster = loadCluster(repo, 'pi-fleet');
+    const cluster = exampleCluster('pi-fleet');
     const declared = new Set(applicableSecrets([secrets], cluster.config).flatMap((s) => Object.keys(s.keys).map((k) => `${s.name}/${k}`)));
     const refs = JSON.stringify(render(cluster)).match(/"secretKeyRef":\{"name":"[^"]+","key":"[^"]+"\}/g) ?? [];
     const used = new Set(refs.map((r) => JSON.parse(`{${r}}`).secretKeyRef).map((r: { name: string; key: string }) => `${r.name}/${r.key}`));
@@ -52,7 +47,7 @@ describe('n8n for the example clusters', () => {
 });
 
 describe('the n8n processes', () => {
-  const pi = render(loadCluster(repo, 'pi-fleet'));
+  const pi = render(exampleCluster('pi-fleet'));
 
   it('all run the one pinned image and share the encryption key, database and queue settings', () => {
     const images = ['n8n', 'n8n-worker', 'n8n-webhook'].map((d) => pod(pi, 'Deployment', d).containers[0].image);
@@ -72,13 +67,13 @@ describe('the n8n processes', () => {
     expect(pod(pi, 'Deployment', 'n8n-worker').containers[0].args).toEqual(['worker', '--concurrency=5']);
     expect(find(pi, 'Deployment', 'n8n-webhook').spec.replicas).toBe(1);
     expect(env(pi, 'n8n')).toMatchObject({ EXECUTIONS_DATA_MAX_AGE: '336', EXECUTIONS_DATA_PRUNE_MAX_COUNT: '10000', N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true' });
-    const tuned = render(variant('pi-fleet', (t) => t.replace('    concurrency: 5\n', '    concurrency: 8\n    executions: { maxAge: 3d, maxCount: 2000 }\n')));
+    const tuned = render(exampleVariant('pi-fleet', (t) => t.replace('    concurrency: 5\n', '    concurrency: 8\n    executions: { maxAge: 3d, maxCount: 2000 }\n')));
     expect(pod(tuned, 'Deployment', 'n8n-worker').containers[0].args).toEqual(['worker', '--concurrency=8']);
     expect(env(tuned, 'n8n')).toMatchObject({ EXECUTIONS_DATA_MAX_AGE: '72', EXECUTIONS_DATA_PRUNE_MAX_COUNT: '2000' });
   });
 
   it('lets main take production webhooks only when there are no webhook processors', () => {
-    const none = render(variant('pi-fleet', (t) => t.replace('webhookProcessors: 1', 'webhookProcessors: 0')));
+    const none = render(exampleVariant('pi-fleet', (t) => t.replace('webhookProcessors: 1', 'webhookProcessors: 0')));
     expect(find(none, 'Deployment', 'n8n-webhook')).toBeUndefined();
     expect(env(none, 'n8n').N8N_DISABLE_PRODUCTION_MAIN_PROCESS).toBeUndefined();
     expect(find(none, 'Ingress', 'n8n').spec.rules[0].http.paths.map((p: { path: string }) => p.path)).toEqual(['/']);
@@ -115,7 +110,7 @@ describe('the n8n processes', () => {
 });
 
 describe('network policies', () => {
-  const pi = render(loadCluster(repo, 'pi-fleet'));
+  const pi = render(exampleCluster('pi-fleet'));
   const policy = (objects: KubeObject[], name: string) => find(objects, 'NetworkPolicy', name).spec;
 
   it('lets PostgreSQL and Valkey be reached by n8n only (and PostgreSQL by the dr backup job), and reach nothing', () => {
@@ -125,7 +120,7 @@ describe('network policies', () => {
     ]);
     expect(policy(pi, 'postgres').egress).toEqual([]);
     expect(policy(pi, 'valkey').ingress[0].from).toHaveLength(1);
-    const withoutDr = render(variant('pi-fleet', (t) => t.replace(/  dr:\n    enabled: true\n/, '')));
+    const withoutDr = render(exampleVariant('pi-fleet', (t) => t.replace(/  dr:\n    enabled: true\n/, '')));
     expect(policy(withoutDr, 'postgres').ingress[0].from).toHaveLength(1);
   });
 
@@ -134,7 +129,7 @@ describe('network policies', () => {
     expect(egress.map((r: { ports: Array<{ port: number }> }) => r.ports.map((p) => p.port))).toEqual([[5432], [6379], [80, 443], [80, 443]]);
     expect(egress[2].to[0].ipBlock.except).toContain('192.168.0.0/16');
     expect(egress[3].to).toEqual([{ ipBlock: { cidr: '192.168.1.50/32' } }]);
-    const closed = render(variant('pi-fleet', (t) => t.replace('egress: { cidrs: [192.168.1.50/32] }', 'egress: { internet: false }')));
+    const closed = render(exampleVariant('pi-fleet', (t) => t.replace('egress: { cidrs: [192.168.1.50/32] }', 'egress: { internet: false }')));
     expect(policy(closed, 'n8n').egress).toHaveLength(2);
   });
 
@@ -145,7 +140,7 @@ describe('network policies', () => {
 });
 
 describe('PostgreSQL and Valkey', () => {
-  const pi = render(loadCluster(repo, 'pi-fleet'));
+  const pi = render(exampleCluster('pi-fleet'));
 
   it('creates the n8n role once, on the first start, with the password from its Secret', () => {
     const script = find(pi, 'ConfigMap', 'postgres-init').data['create-n8n-role.sh'];
@@ -157,8 +152,8 @@ describe('PostgreSQL and Valkey', () => {
   });
 
   it('sizes max_connections for every n8n process\'s pool', () => {
-    const big = variant('metal-ha', (t) => t.replace('workers: 3', 'workers: 20'));
-    expect(Number(postgresSettings(loadCluster(repo, 'pi-fleet')).max_connections)).toBe(40);
+    const big = exampleVariant('metal-ha', (t) => t.replace('workers: 3', 'workers: 20'));
+    expect(Number(postgresSettings(exampleCluster('pi-fleet')).max_connections)).toBe(40);
     expect(Number(postgresSettings(big).max_connections)).toBeGreaterThanOrEqual(2 * (1 + 20 + 1) + 15);
   });
 

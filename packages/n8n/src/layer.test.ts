@@ -1,14 +1,12 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from '@groundwork/kit';
 import { isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
 import { FakeKubeApi, type KubeObject } from '@groundwork/testkit/kube';
 import { main as secrets } from '../../secrets-sops/src/secrets-cli.ts';
 import { main as generate } from './generate.ts';
 import { main as verify } from './verify.ts';
 import { main as apply } from './apply.ts';
+import { startTlsIngress, type TlsIngress } from './e2e/tls-ingress.ts';
 
 const CLUSTER = `apiVersion: groundwork.dev/v1alpha1
 kind: Cluster
@@ -45,19 +43,11 @@ function kubelet(fake: FakeKubeApi): void {
   });
 }
 
-function ingressServer(): Promise<{ server: Server; port: number }> {
-  const dir = scratchDir('gw-n8n-tls-');
-  const made = execFile('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=n8n.lab.home.arpa', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')]);
-  if (made.status !== 0) throw new Error(made.stderr.toString());
-  const server = createServer({ key: readFileSync(join(dir, 'k')), cert: readFileSync(join(dir, 'c')) }, (req, res) => void res.writeHead(req.headers.host === 'n8n.lab.home.arpa' && req.url === '/healthz/readiness' ? 200 : 404).end());
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
-}
-
 describe('the n8n layer from the cluster file to a cluster that runs it', () => {
   let ws: ScratchWorkspace;
   let env: NodeJS.ProcessEnv;
   let fake: FakeKubeApi;
-  let ingress: { server: Server; port: number };
+  let ingress: TlsIngress;
   const run = (main: (argv: string[]) => Promise<number>, argv: string[], extra: NodeJS.ProcessEnv = {}) => runIn(ws.root, main, argv, { ...env, ...extra });
 
   beforeAll(async () => {
@@ -65,14 +55,10 @@ describe('the n8n layer from the cluster file to a cluster that runs it', () => 
     env = isolatedEnv(scratchDir('gw-home-'), { GROUNDWORK_POLL_MS: '20' });
     fake = new FakeKubeApi();
     await fake.start();
-    for (const node of ['cp-1', 'w-1']) {
-      fake.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: node } });
-      fake.setStatus('v1', 'Node', node, undefined, { conditions: [{ type: 'Ready', status: 'True' }] });
-    }
+    fake.readyNodes('cp-1', 'w-1');
     kubelet(fake);
-    ingress = await ingressServer();
-    mkdirSync(join(ws.root, 'clusters/lab/rendered'), { recursive: true });
-    writeFileSync(join(ws.root, 'clusters/lab/rendered/kubeconfig'), fake.kubeconfig(), { mode: 0o600 });
+    ingress = await startTlsIngress('n8n.lab.home.arpa');
+    ws.useKubeconfig('lab', fake.kubeconfig());
     expect((await run(secrets, ['init', '--cluster=lab', '--x25519'])).code).toBe(0);
   });
   afterAll(async () => {

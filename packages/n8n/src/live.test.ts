@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from '@groundwork/kit';
 import { loadCluster } from '@groundwork/cluster';
-import { KubeApi, KubeConfig } from '@groundwork/kube';
-import { scratchDir } from '@groundwork/testkit';
+import { KubeApi } from '@groundwork/kube';
 import { FakeKubeApi } from '@groundwork/testkit/kube';
 import { n8nLiveChecks } from './checks/live.ts';
 import { publicReadiness } from './checks/public-url.ts';
+import { startTlsIngress, type TlsIngress } from './e2e/tls-ingress.ts';
 
 const cluster = loadCluster(join(import.meta.dirname, '..', '..', '..'), 'pi-fleet');
 const HOST = 'n8n.pi.home.arpa';
@@ -24,32 +21,16 @@ function pod(name: string, instance: string, ready: boolean) {
   };
 }
 
-/** Stands in for Traefik: HTTPS with a self-signed certificate (made by openssl), routing by Host. */
-function traefik(readiness: () => number): Promise<{ server: Server; port: number }> {
-  const dir = scratchDir('gw-n8n-tls-');
-  const made = execFile('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
-  if (made.status !== 0) throw new Error(made.stderr.toString());
-  const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
-    if (req.headers.host !== HOST) return void res.writeHead(404).end('404 page not found');
-    if (req.url === '/healthz/readiness') return void res.writeHead(readiness()).end(readiness() === 200 ? '{"status":"ok"}' : '{"status":"error"}');
-    res.writeHead(404).end();
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
-}
-
 describe('n8n live checks', () => {
   let fake: FakeKubeApi;
   let api: KubeApi;
-  let ingress: { server: Server; port: number };
-  let status = 200;
+  let ingress: TlsIngress;
   const processes = () => n8nLiveChecks.find((c) => c.name === 'processes')!.run(api, { cluster, objects: [] });
 
   beforeAll(async () => {
     fake = new FakeKubeApi();
     await fake.start();
-    const config = new KubeConfig();
-    config.loadFromString(fake.kubeconfig());
-    api = new KubeApi(config, 'groundwork-n8n');
+    api = KubeApi.fromKubeconfig(fake.kubeconfig(), 'groundwork-n8n');
     for (const ns of ['n8n', 'traefik']) fake.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     fake.seed(pod('n8n-7d9f-abcde', 'n8n', true));
     fake.seed(pod('n8n-worker-5c8b-aaaaa', 'n8n-worker', true));
@@ -57,7 +38,7 @@ describe('n8n live checks', () => {
     fake.seed(pod('n8n-webhook-6f7a-ccccc', 'n8n-webhook', true));
     fake.seed({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'traefik', namespace: 'traefik' }, spec: { type: 'LoadBalancer', ports: [{ name: 'https', port: 443 }] } });
     fake.setStatus('v1', 'Service', 'traefik', 'traefik', { loadBalancer: { ingress: [{ ip: '192.168.1.40' }] } });
-    ingress = await traefik(() => status);
+    ingress = await startTlsIngress(HOST);
   });
   afterAll(async () => {
     ingress.server.close();
@@ -87,7 +68,7 @@ describe('n8n live checks', () => {
     const env = { GROUNDWORK_ADDRESS_MAP: `192.168.1.40:443=127.0.0.1:${ingress.port}` };
     const through = await publicReadiness(api, cluster, env);
     expect(through).toEqual({ ok: true, detail: `https://${HOST}/healthz/readiness ready through Traefik at 192.168.1.40:443, as ${HOST} does not resolve here; its certificate is not trusted here, Traefik's default?` });
-    status = 503;
+    ingress.readiness = 503;
     const down = await publicReadiness(api, cluster, env);
     expect(down.ok).toBe(false);
     expect(down.detail).toContain('answered 503 through Traefik');

@@ -1,43 +1,35 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exampleCluster, exampleVariant } from '@groundwork/testkit';
 import { parse } from 'yaml';
-import { loadCluster, validateClusterText, type LoadedCluster } from '@groundwork/cluster';
+import type { LoadedCluster } from '@groundwork/cluster';
 import { checkPolicies, checkSchemas, footprint, formatFinding, parseQuantity, renderComponents, type KubeObject } from '@groundwork/kube';
 import { applicableSecrets } from '@groundwork/secrets-sops';
 import { components } from './platform.ts';
 import { prometheusSize, lokiSize } from './sizing.ts';
 import secrets from './secrets.ts';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
 const GI = 2 ** 30;
 
 function render(cluster: LoadedCluster): KubeObject[] {
   return renderComponents('observability', cluster, components(cluster)).flatMap((c) => c.objects);
 }
 const configMap = (objects: KubeObject[], name: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)!.data as Record<string, string>;
-function variant(base: string, edit: (text: string) => string): LoadedCluster {
-  const example = loadCluster(repo, base);
-  const outcome = validateClusterText(edit(readFileSync(example.file, 'utf8')), 'cluster.yaml', base);
-  if (!outcome.config) throw new Error(outcome.errors.join('\n'));
-  return { ...example, config: outcome.config };
-}
 
 describe('the observability layer for the example clusters', () => {
   for (const name of ['pi-fleet', 'proxmox-ha', 'metal-ha']) {
     it(`${name}: every object passes the schema and policy checks`, async () => {
-      const objects = render(loadCluster(repo, name));
+      const objects = render(exampleCluster(name));
       expect((await checkSchemas(objects)).problems).toEqual([]);
       expect(checkPolicies(objects).map(formatFinding)).toEqual([]);
     });
   }
 
   it('renders nothing where the cluster file leaves it off', () => {
-    expect(components(loadCluster(repo, 'docker-dev'))).toEqual([]);
+    expect(components(exampleCluster('docker-dev'))).toEqual([]);
   });
 
   it('fits the Raspberry Pi fleet in 1.5 GiB of requests, with its limits within the nodes', () => {
-    const cluster = loadCluster(repo, 'pi-fleet');
+    const cluster = exampleCluster('pi-fleet');
     const fp = footprint(render(cluster), cluster.config);
     expect(fp.total.memoryRequests).toBeLessThanOrEqual(1.5 * GI);
     expect(fp.total.memoryLimits).toBeLessThan(fp.capacity.memoryBytes - fp.reserve.memoryBytes);
@@ -48,17 +40,17 @@ describe('the observability layer for the example clusters', () => {
 
 describe('sizing', () => {
   it('sizes Prometheus from the nodes and says what its volume holds', () => {
-    const pi = prometheusSize(loadCluster(repo, 'pi-fleet'));
+    const pi = prometheusSize(exampleCluster('pi-fleet'));
     expect(pi).toMatchObject({ series: 13000, memoryRequest: '256Mi', memoryLimit: '512Mi', retentionTime: '15d', retentionSize: '6553MB' });
     expect(pi.daysBySize).toBeGreaterThan(15);
-    const metal = prometheusSize(loadCluster(repo, 'metal-ha'));
+    const metal = prometheusSize(exampleCluster('metal-ha'));
     expect(parseQuantity(metal.memoryRequest)).toBeGreaterThan(parseQuantity(pi.memoryRequest));
-    const args = (render(loadCluster(repo, 'proxmox-ha')).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'prometheus')!.spec as any).template.spec.containers[0].args as string[];
+    const args = (render(exampleCluster('proxmox-ha')).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'prometheus')!.spec as any).template.spec.containers[0].args as string[];
     expect(args).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--storage.tsdb.retention.size=16384MB']));
   });
 
   it('keeps Loki small (no memcached) and turns the retention into hours', () => {
-    const cluster = loadCluster(repo, 'pi-fleet');
+    const cluster = exampleCluster('pi-fleet');
     expect(lokiSize(cluster)).toMatchObject({ memoryRequest: '192Mi', retention: '7d' });
     const loki = parse(configMap(render(cluster), 'loki-config')['loki.yaml']!) as any;
     expect(loki.limits_config.retention_period).toBe('168h');
@@ -69,7 +61,7 @@ describe('sizing', () => {
 
 describe('configuration from the cluster file', () => {
   it('routes critical alerts to the critical receiver and the default one, and inhibits the matching warning', () => {
-    const am = parse(configMap(render(loadCluster(repo, 'metal-ha')), 'alertmanager-config')['alertmanager.yml']!) as any;
+    const am = parse(configMap(render(exampleCluster('metal-ha')), 'alertmanager-config')['alertmanager.yml']!) as any;
     expect(am.route.receiver).toBe('ops-slack');
     expect(am.route.routes).toEqual([
       { receiver: 'none', matchers: ['alertname="Watchdog"'] },
@@ -84,11 +76,11 @@ describe('configuration from the cluster file', () => {
   });
 
   it('declares exactly the receiver credentials the cluster file needs', () => {
-    const keys = (name: string) => applicableSecrets([secrets], loadCluster(repo, name).config).find((s) => s.name === 'alertmanager-receivers')?.keys;
+    const keys = (name: string) => applicableSecrets([secrets], exampleCluster(name).config).find((s) => s.name === 'alertmanager-receivers')?.keys;
     expect(Object.keys(keys('metal-ha') ?? {})).toEqual(['ops-slack-webhook-url', 'pager-token']);
     expect(Object.keys(keys('proxmox-ha') ?? {})).toEqual(['ops-mail-smtp-password']);
     expect(keys('pi-fleet')).toBeUndefined();
-    const mounts = (cluster: string) => (render(loadCluster(repo, cluster)).find((o) => o.metadata.name === 'alertmanager' && o.kind === 'StatefulSet')!.spec as any).template.spec.volumes.map((v: { name: string }) => v.name);
+    const mounts = (cluster: string) => (render(exampleCluster(cluster)).find((o) => o.metadata.name === 'alertmanager' && o.kind === 'StatefulSet')!.spec as any).template.spec.volumes.map((v: { name: string }) => v.name);
     expect(mounts('metal-ha')).toContain('receivers');
     expect(mounts('pi-fleet')).not.toContain('receivers');
   });
@@ -96,16 +88,16 @@ describe('configuration from the cluster file', () => {
   it('scrapes the control planes only when the cluster file asks, and n8n and backup rules only with those features', () => {
     const jobs = (cluster: LoadedCluster) => (parse(configMap(render(cluster), 'prometheus-config')['prometheus.yml']!) as any).scrape_configs.map((j: { job_name: string }) => j.job_name);
     const rules = (cluster: LoadedCluster) => Object.keys(configMap(render(cluster), 'prometheus-rules')).sort();
-    const pi = loadCluster(repo, 'pi-fleet');
+    const pi = exampleCluster('pi-fleet');
     expect(jobs(pi)).toEqual(expect.arrayContaining(['etcd', 'kube-controller-manager', 'kube-scheduler', 'cilium-agent']));
     expect(rules(pi)).toEqual(['backups.yaml', 'control-plane.yaml', 'kubernetes.yaml', 'n8n.yaml', 'nodes.yaml', 'observability.yaml']);
-    const quiet = variant('pi-fleet', (t) => t.replace('  observability:\n    enabled: true\n', '  observability:\n    enabled: true\n    controlPlaneMetrics: false\n').replace('  dr:\n    enabled: true\n', ''));
+    const quiet = exampleVariant('pi-fleet', (t) => t.replace('  observability:\n    enabled: true\n', '  observability:\n    enabled: true\n    controlPlaneMetrics: false\n').replace('  dr:\n    enabled: true\n', ''));
     expect(jobs(quiet)).not.toContain('etcd');
     expect(rules(quiet)).toEqual(['kubernetes.yaml', 'n8n.yaml', 'nodes.yaml', 'observability.yaml']);
   });
 
   it('serves Grafana on its host through the Ingress with provisioned datasources and dashboards', () => {
-    const objects = render(loadCluster(repo, 'pi-fleet'));
+    const objects = render(exampleCluster('pi-fleet'));
     const ingress = objects.find((o) => o.kind === 'Ingress')!;
     expect((ingress.spec as any).rules[0].host).toBe('grafana.pi.home.arpa');
     const datasources = parse(configMap(objects, 'grafana-datasources')['datasources.yaml']!) as any;
@@ -114,7 +106,7 @@ describe('configuration from the cluster file', () => {
   });
 
   it('labels logs by namespace, pod, container and node', () => {
-    const conf = configMap(render(loadCluster(repo, 'pi-fleet')), 'fluent-bit-config')['fluent-bit.conf']!;
+    const conf = configMap(render(exampleCluster('pi-fleet')), 'fluent-bit-config')['fluent-bit.conf']!;
     expect(conf).toContain("labels                 job=fluent-bit, node=${NODE_NAME}, namespace=$kubernetes['namespace_name'], pod=$kubernetes['pod_name'], container=$kubernetes['container_name']");
     expect(conf).toMatch(/multiline\.parser\s+cri/);
   });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCluster } from '@groundwork/cluster';
-import { KubeApi, KubeConfig } from '@groundwork/kube';
+import { KubeApi } from '@groundwork/kube';
 import { FakeKubeApi } from '@groundwork/testkit/kube';
 import { observabilityLiveChecks } from './checks/live.ts';
 
@@ -16,9 +16,7 @@ describe('live checks through the API server\'s service proxy', () => {
   beforeAll(async () => {
     fake = new FakeKubeApi();
     await fake.start();
-    const config = new KubeConfig();
-    config.loadFromString(fake.kubeconfig());
-    api = new KubeApi(config, 'groundwork-observability');
+    api = KubeApi.fromKubeconfig(fake.kubeconfig(), 'groundwork-observability');
   });
   afterAll(() => fake.stop());
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCluster, validateClusterText, type LoadedCluster } from '@groundwork/cluster';
+import { exampleCluster, exampleVariant } from '@groundwork/testkit';
+import type { LoadedCluster } from '@groundwork/cluster';
 import { checkPolicies, checkSchemas, formatFinding, renderComponents, type KubeObject } from '@groundwork/kube';
 import { components } from './platform.ts';
 import { IMAGES } from './versions.ts';
@@ -15,17 +16,11 @@ function render(cluster: LoadedCluster): KubeObject[] {
 }
 const find = (objects: KubeObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as any;
 
-function variant(base: string, edit: (text: string) => string): LoadedCluster {
-  const example = loadCluster(repo, base);
-  const outcome = validateClusterText(edit(readFileSync(example.file, 'utf8')), 'cluster.yaml', base);
-  if (!outcome.config) throw new Error(outcome.errors.join('\n'));
-  return { ...example, config: outcome.config };
-}
 
 describe('platform-core for the example clusters', () => {
   for (const name of EXAMPLES) {
     it(`${name}: every object passes the schema and policy checks`, async () => {
-      const objects = render(loadCluster(repo, name));
+      const objects = render(exampleCluster(name));
       expect((await checkSchemas(objects)).problems).toEqual([]);
       expect(checkPolicies(objects).map(formatFinding)).toEqual([]);
       expect(objects.every((o) => o.metadata.labels?.['groundwork.dev/cluster'] === name && o.metadata.labels?.['groundwork.dev/layer'] === 'platform-core')).toBe(true);
@@ -34,7 +29,7 @@ describe('platform-core for the example clusters', () => {
 });
 
 describe('Cilium', () => {
-  const pi = render(loadCluster(repo, 'pi-fleet'));
+  const pi = render(exampleCluster('pi-fleet'));
 
   it('uses the settings Talos requires: KubePrism, cgroup v2 from the host, no SYS_MODULE, Kubernetes IPAM', () => {
     const config = find(pi, 'ConfigMap', 'cilium-config').data;
@@ -50,7 +45,7 @@ describe('Cilium', () => {
   });
 
   it('is applied first (wave 0), announces the pool from the cluster file, and runs two operators on multi-node clusters', () => {
-    const cluster = loadCluster(repo, 'pi-fleet');
+    const cluster = exampleCluster('pi-fleet');
     expect(renderComponents('platform-core', cluster, components(cluster)).map((c) => [c.name, c.wave])).toEqual([['cilium', 0], ['metrics-server', 1], ['local-path', 1], ['traefik', 1]]);
     expect(find(pi, 'CiliumLoadBalancerIPPool', 'default').spec).toEqual({ blocks: [{ start: '192.168.1.40', stop: '192.168.1.49' }] });
     expect(find(pi, 'CiliumL2AnnouncementPolicy', 'default').spec).toEqual({ loadBalancerIPs: true, externalIPs: false });
@@ -58,20 +53,20 @@ describe('Cilium', () => {
     expect(operator.replicas).toBe(2);
     // Host-network pods: two on one node would collide on their ports.
     expect(operator.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
-    const single = variant('pi-fleet', (t) => t.replace(/  - \{ name: pi-w-1[^\n]*\n  - \{ name: pi-w-2[^\n]*\n  - name: pi-w-3\n(    [^\n]*\n)+?      groundwork.dev\/storage: usb-ssd\n/, ''));
+    const single = exampleVariant('pi-fleet', (t) => t.replace(/  - \{ name: pi-w-1[^\n]*\n  - \{ name: pi-w-2[^\n]*\n  - name: pi-w-3\n(    [^\n]*\n)+?      groundwork.dev\/storage: usb-ssd\n/, ''));
     expect(single.config.nodes).toHaveLength(1);
     expect(find(render(single), 'Deployment', 'cilium-operator').spec.replicas).toBe(1);
   });
 
   it('is left out when the cluster file turns it off (Talos in Docker keeps flannel)', () => {
-    const docker = render(loadCluster(repo, 'docker-dev'));
+    const docker = render(exampleCluster('docker-dev'));
     expect(docker.filter((o) => o.metadata.labels?.['groundwork.dev/component'] === 'cilium')).toEqual([]);
   });
 });
 
 describe('metrics-server and the kubelet certificate approver', () => {
   it('verifies kubelet certificates instead of skipping TLS', () => {
-    const objects = render(loadCluster(repo, 'pi-fleet'));
+    const objects = render(exampleCluster('pi-fleet'));
     const args = find(objects, 'Deployment', 'metrics-server').spec.template.spec.containers[0].args as string[];
     expect(args.some((a) => a.includes('insecure'))).toBe(false);
     expect(find(objects, 'Deployment', 'kubelet-serving-cert-approver').spec.template.spec.containers[0].image).toBe(IMAGES.kubeletServingCertApprover);
@@ -81,7 +76,7 @@ describe('metrics-server and the kubelet certificate approver', () => {
 
 describe('local-path', () => {
   it('provisions under the host path talos-config mounts, as the default StorageClass', () => {
-    const objects = render(loadCluster(repo, 'pi-fleet'));
+    const objects = render(exampleCluster('pi-fleet'));
     expect(JSON.parse(find(objects, 'ConfigMap', 'local-path-config').data['config.json'])).toEqual({ nodePathMap: [{ node: 'DEFAULT_PATH_FOR_NON_LISTED_NODES', paths: ['/var/mnt/local-path-provisioner'] }] });
     expect(find(objects, 'StorageClass', 'local-path').metadata.annotations).toEqual({ 'storageclass.kubernetes.io/is-default-class': 'true' });
     expect(find(objects, 'Namespace', 'local-path-storage').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
@@ -90,7 +85,7 @@ describe('local-path', () => {
 
 describe('Traefik', () => {
   it('gets the ingress address from the pool, two replicas with two or more workers, and a default IngressClass', () => {
-    const pi = render(loadCluster(repo, 'pi-fleet'));
+    const pi = render(exampleCluster('pi-fleet'));
     const service = find(pi, 'Service', 'traefik');
     expect(service.spec.type).toBe('LoadBalancer');
     expect(service.metadata.annotations).toEqual({ 'lbipam.cilium.io/ips': '192.168.1.40' });
@@ -103,7 +98,7 @@ describe('Traefik', () => {
   });
 
   it('runs one replica with fewer than two workers and falls back to node ports without a LoadBalancer pool', () => {
-    const docker = variant('docker-dev', (t) => t.replace(/  - \{ name: dev-w-2[^\n]*\n/, ''));
+    const docker = exampleVariant('docker-dev', (t) => t.replace(/  - \{ name: dev-w-2[^\n]*\n/, ''));
     const objects = render(docker);
     expect(find(objects, 'Deployment', 'traefik').spec.replicas).toBe(1);
     expect(find(objects, 'PodDisruptionBudget', 'traefik')).toBeUndefined();
@@ -113,15 +108,15 @@ describe('Traefik', () => {
 
 describe('cloudflared', () => {
   it('is rendered only when the tunnel is on, with two replicas reading the token from the declared Secret', () => {
-    expect(find(render(loadCluster(repo, 'pi-fleet')), 'Deployment', 'cloudflared')).toBeUndefined();
-    const tunnel = variant('pi-fleet', (t) => t.replace('features:\n', 'features:\n  cloudflareTunnel: { enabled: true }\n'));
+    expect(find(render(exampleCluster('pi-fleet')), 'Deployment', 'cloudflared')).toBeUndefined();
+    const tunnel = exampleVariant('pi-fleet', (t) => t.replace('features:\n', 'features:\n  cloudflareTunnel: { enabled: true }\n'));
     const deployment = find(render(tunnel), 'Deployment', 'cloudflared');
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.template.spec.containers[0].env).toEqual([{ name: 'TUNNEL_TOKEN', valueFrom: { secretKeyRef: { name: 'cloudflared-tunnel', key: 'token' } } }]);
     const declared = secrets.secrets.find((s) => s.name === 'cloudflared-tunnel')!;
     expect([declared.namespace, Object.keys(declared.keys)]).toEqual(['cloudflared', ['token']]);
     expect(declared.when!(tunnel.config)).toBe(true);
-    expect(declared.when!(loadCluster(repo, 'pi-fleet').config)).toBe(false);
+    expect(declared.when!(exampleCluster('pi-fleet').config)).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,13 +72,9 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     env = isolatedEnv(scratchDir('gw-home-'), { GROUNDWORK_POLL_MS: '20', GROUNDWORK_PROBE_TIMEOUT_MS: '5000' });
     fake = new FakeKubeApi();
     await fake.start();
-    for (const node of ['cp-1', 'w-1', 'w-2']) {
-      fake.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: node } });
-      fake.setStatus('v1', 'Node', node, undefined, { conditions: [{ type: 'Ready', status: 'True' }] });
-    }
+    fake.readyNodes('cp-1', 'w-1', 'w-2');
     controllers(fake);
-    mkdirSync(join(ws.root, 'clusters/lab/rendered'), { recursive: true });
-    writeFileSync(join(ws.root, 'clusters/lab/rendered/kubeconfig'), fake.kubeconfig(), { mode: 0o600 });
+    ws.useKubeconfig('lab', fake.kubeconfig());
     expect((await run(secrets, ['init', '--cluster=lab', '--x25519'])).code).toBe(0);
   });
   afterAll(() => fake.stop());

@@ -14,6 +14,8 @@ export interface ScratchWorkspace {
   git: (...args: string[]) => string;
   write: (path: string, text: string) => void;
   read: (path: string) => string;
+  /** Points a cluster's layers at an API server, as talos-config's apply does (rendered/kubeconfig, private). */
+  useKubeconfig: (cluster: string, kubeconfig: string) => void;
 }
 
 /** A throwaway groundwork workspace (nx.json, clusters/, packages/) that resolves @groundwork/* from this repo. */
@@ -44,5 +46,9 @@ export function scratchWorkspace(clusters: Record<string, string>, layers: Recor
       writeFileSync(join(root, path), text);
     },
     read: (path) => readFileSync(join(root, path), 'utf8'),
+    useKubeconfig: (cluster, kubeconfig) => {
+      mkdirSync(join(root, 'clusters', cluster, 'rendered'), { recursive: true });
+      writeFileSync(join(root, 'clusters', cluster, 'rendered', 'kubeconfig'), kubeconfig, { mode: 0o600 });
+    },
   };
 }

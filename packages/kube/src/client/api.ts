@@ -68,6 +68,13 @@ export class KubeApi {
   private readonly apis: ApisApi;
   private groupVersions: Map<string, string> | undefined;
 
+  /** A client for the kubeconfig in `text` (its current context). */
+  static fromKubeconfig(text: string, fieldManager: string): KubeApi {
+    const config = new KubeConfig();
+    config.loadFromString(text);
+    return new KubeApi(config, fieldManager);
+  }
+
   constructor(config: KubeConfig, fieldManager: string) {
     this.objects = KubernetesObjectApi.makeApiClient(config);
     this.apis = config.makeApiClient(ApisApi);

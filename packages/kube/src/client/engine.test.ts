@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, UserError } from '@groundwork/kit';
 import { FakeKubeApi } from '@groundwork/testkit/kube';
-import { KubeApi, KubeConfig } from './api.ts';
+import { KubeApi } from './api.ts';
 import { applyDesiredState, applySummary, type ApplyOptions, type DesiredState } from './apply.ts';
 import { APPLYSET, applySetFor } from './applyset.ts';
 import type { KubeObject } from '../model/object.ts';
@@ -29,9 +29,7 @@ describe('the apply engine against a Kubernetes API server', () => {
   beforeEach(async () => {
     fake = new FakeKubeApi();
     await fake.start();
-    const config = new KubeConfig();
-    config.loadFromString(fake.kubeconfig());
-    api = new KubeApi(config, 'groundwork-demo');
+    api = KubeApi.fromKubeconfig(fake.kubeconfig(), 'groundwork-demo');
     log = [];
     diffs = [];
   });
@@ -201,9 +199,7 @@ describe('the apply engine against a Kubernetes API server', () => {
   it('waits for a CRD to be Established before applying resources of its kind', async () => {
     fake = new FakeKubeApi({ crdDelayMs: 250 });
     await fake.start();
-    const config = new KubeConfig();
-    config.loadFromString(fake.kubeconfig());
-    api = new KubeApi(config, 'groundwork-demo');
+    api = KubeApi.fromKubeconfig(fake.kubeconfig(), 'groundwork-demo');
     const crd: KubeObject = {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',

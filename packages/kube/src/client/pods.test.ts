@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeKubeApi } from '@groundwork/testkit/kube';
-import { KubeApi, KubeConfig } from './api.ts';
+import { KubeApi } from './api.ts';
 import { podHealth, podProblems, RECENT_RESTART_MS } from './pods.ts';
 import type { KubeObject } from '../model/object.ts';
 
@@ -38,9 +38,7 @@ describe('pod health', () => {
     beforeEach(async () => {
       fake = new FakeKubeApi();
       await fake.start();
-      const config = new KubeConfig();
-      config.loadFromString(fake.kubeconfig());
-      api = new KubeApi(config, 'groundwork-demo');
+      api = KubeApi.fromKubeconfig(fake.kubeconfig(), 'groundwork-demo');
     });
     afterEach(() => fake.stop());
 

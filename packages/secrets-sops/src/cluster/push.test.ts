@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCluster } from '@groundwork/cluster';
@@ -44,8 +44,7 @@ describe('secrets-sops apply pushes the Secrets no layer declares', () => {
   });
 
   it('names a namespace that does not exist yet', async () => {
-    mkdirSync(join(ws.root, 'clusters/lab/rendered'), { recursive: true });
-    writeFileSync(join(ws.root, 'clusters/lab/rendered/kubeconfig'), fake.kubeconfig(), { mode: 0o600 });
+    ws.useKubeconfig('lab', fake.kubeconfig());
     const result = await run(['--cluster=lab']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`lab: ${own}: namespace apps does not exist in the cluster`);

@@ -111,6 +111,14 @@ export class FakeKubeApi {
     return this.store.create(type, o.metadata.namespace, o, manager, false).object;
   }
 
+  /** Nodes that have joined and are Ready, as the kubelets of a running cluster report them. */
+  readyNodes(...names: string[]): void {
+    for (const name of names) {
+      this.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
+      this.setStatus('v1', 'Node', name, undefined, { conditions: [{ type: 'Ready', status: 'True' }] });
+    }
+  }
+
   get(apiVersion: string, kind: string, name: string, namespace?: string): KubeObject | undefined {
     return this.store.get(this.type(apiVersion, kind), namespace, name);
   }
