@@ -229,6 +229,7 @@ describe(`n8n ${N8N_VERSION} booted on the configuration rendered for ${CLUSTER}
       const stopped = await process.stop(GRACE_SECONDS * 1000);
       timings.push([`${process.name} stop after SIGTERM`, stopped.ms]);
       expect(stopped.killed, process.name).toBe(false);
+      expect(stopped.code, `${process.name} exit code`).toBe(0);
       expect(stopped.ms, process.name).toBeLessThan((SHUTDOWN_SECONDS + 5) * 1000);
     }
     const preStop = view.container('StatefulSet', 'postgres').lifecycle!.preStop!.exec!.command.map((part) => part.replace(PGDATA, pg.dataDir));

@@ -35,6 +35,14 @@ function statusOf(pid: number): Record<string, number> {
   }
 }
 
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
 function descendants(pid: number): number[] {
   let children: number[] = [];
   try {
@@ -81,7 +89,8 @@ export function startN8n(options: ProcessOptions): N8nProcess {
       const stats = pids.map(statusOf);
       return { rss: stats.reduce((s, p) => s + (p.VmRSS ?? 0), 0), peak: stats.reduce((s, p) => s + (p.VmHWM ?? 0), 0) };
     },
-    stop: (timeoutMs) => stopProcess(child, timeoutMs),
+    // SIGTERM goes to n8n itself, as the kubelet's does; bwrap would die of it and take n8n down with SIGKILL.
+    stop: (timeoutMs) => stopProcess(child, timeoutMs, child.pid ? descendants(child.pid).find((pid) => commandLine(pid).includes(options.bin)) : undefined),
   };
 }
 

@@ -108,8 +108,11 @@ export async function startRedis(argv: string[], password: string): Promise<Queu
   };
 }
 
-/** SIGTERM, then how long it took to exit (SIGKILL after `timeoutMs`). */
-export function stopProcess(child: ChildProcess, timeoutMs: number): Promise<{ ms: number; code: number | null; signal: string | null; killed: boolean }> {
+/**
+ * SIGTERM (to `target`, a process inside `child`, when given), then how long `child` took to exit; SIGKILL
+ * after `timeoutMs`.
+ */
+export function stopProcess(child: ChildProcess, timeoutMs: number, target?: number): Promise<{ ms: number; code: number | null; signal: string | null; killed: boolean }> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ ms: 0, code: child.exitCode, signal: child.signalCode, killed: false });
   const started = performance.now();
   return new Promise((resolve) => {
@@ -122,7 +125,8 @@ export function stopProcess(child: ChildProcess, timeoutMs: number): Promise<{ m
       clearTimeout(timer);
       resolve({ ms: performance.now() - started, code, signal, killed });
     });
-    child.kill('SIGTERM');
+    if (target) process.kill(target, 'SIGTERM');
+    else child.kill('SIGTERM');
   });
 }
 
