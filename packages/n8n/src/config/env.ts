@@ -8,9 +8,6 @@ export type Env = NonNullable<ContainerSpec['env']>;
 export const SHUTDOWN_SECONDS = 30;
 export const GRACE_SECONDS = 60;
 
-/** n8n keeps its settings file here; an emptyDir is enough because the encryption key comes from the Secret. */
-export const USER_FOLDER = '/home/node/.n8n';
-
 export const publicUrl = (cluster: LoadedCluster) => `https://${n8nHost(cluster.config)}/`;
 
 /** What main, workers and webhook processors all need: the database, the queue, the key, the clock. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execFile } from '@groundwork/kit';
@@ -128,8 +128,4 @@ export function stopProcess(child: ChildProcess, timeoutMs: number, target?: num
     if (target) process.kill(target, 'SIGTERM');
     else child.kill('SIGTERM');
   });
-}
-
-export function writeExecutable(path: string, text: string): void {
-  writeFileSync(path, text, { mode: 0o755 });
 }
