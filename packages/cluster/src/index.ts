@@ -23,6 +23,9 @@ export {
   nodeTaints,
   durationHours,
 } from './derive.ts';
+export { BACKUP_KINDS, BACKUP_JOBS, N8N_DATABASE_CLIENT_LABELS, backupPlan } from './backups.ts';
+export type { BackupKind, BackupPlan } from './backups.ts';
+export { parseCron, cronProblem, runsBetween, previousRun, longestGapSeconds, allowedAgeSeconds } from './cron.ts';
 export { supportedTalosLines, talosLineFor, parseVersion, compareVersions } from './versions.ts';
 export type { TalosLine } from './versions.ts';
 export { EXAMPLE_KEY_HEADER, isExampleKeyText, clusterKeyFile, clusterUsesExampleKeyFile } from './example-key.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronProblem } from './cron.ts';
 
 /**
  * The cluster file, clusters/<name>/cluster.yaml. Every object is strict so that a typo is an error that
@@ -105,6 +106,7 @@ const enabled = (value: boolean) => z.boolean().default(value);
 
 const duration = z.string().regex(/^\d+(h|d|w)$/, 'must be a duration in hours, days or weeks, such as 36h, 15d or 2w');
 const volumeSize = z.string().regex(/^\d+(Mi|Gi|Ti)$/, 'must be a size such as 512Mi, 8Gi or 1Ti');
+const cron = z.string().refine((text) => cronProblem(text) === undefined, { error: (issue) => `is not a cron schedule: ${cronProblem(String(issue.input))}` });
 const email = z.email({ error: 'must be an email address' });
 
 export const Receiver = z
@@ -191,8 +193,34 @@ export const Features = z.strictObject({
     .strictObject({
       enabled: enabled(false),
       namespace: dnsLabel.default('dr').describe('Namespace of the backup jobs; it may reach the Talos API with the etcd:backup role.'),
-      etcdSchedule: z.string().default('0 */6 * * *'),
-      postgresSchedule: z.string().default('30 1 * * *'),
+      etcdSchedule: cron.default('0 */6 * * *').describe('etcd snapshots through the Talos API (cron, UTC).'),
+      postgresSchedule: cron.default('30 1 * * *').describe('Dumps of the n8n database (cron, UTC).'),
+      n8nSchedule: cron.default('45 1 * * *').describe('Workflows and credentials exported with n8n\'s own commands (cron, UTC).'),
+      retention: z
+        .strictObject({
+          daily: z.number().int().min(0).max(366).default(7).describe('Keep the newest backup of each of this many days.'),
+          weekly: z.number().int().min(0).max(520).default(4).describe('Keep the newest backup of each of this many ISO weeks.'),
+          monthly: z.number().int().min(0).max(120).default(6).describe('Keep the newest backup of each of this many months.'),
+        })
+        .prefault({})
+        .describe('Per kind and per target; a backup kept by any rule stays.'),
+      s3: z
+        .strictObject({
+          endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL such as https://s3.eu-central-003.backblazeb2.com' }),
+          region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a region name such as us-east-1').default('us-east-1'),
+          bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)'),
+          prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]+$/, 'must be a key prefix such as backups or homelab/groundwork').optional(),
+          pathStyle: enabled(true).describe('Address the bucket in the path (MinIO, Garage, most self-hosted stores) instead of the host name.'),
+        })
+        .optional()
+        .describe('An S3-compatible bucket (off-site); its access key is the SOPS secret dr/backup-s3.'),
+      volume: z
+        .strictObject({
+          size: volumeSize.default('20Gi'),
+          storageClass: dnsName.optional().describe('Defaults to the cluster\'s default StorageClass; name an NFS-backed one to keep the copy off the nodes.'),
+        })
+        .optional()
+        .describe('A PersistentVolumeClaim the backups are also written to.'),
     })
     .prefault({}),
 });

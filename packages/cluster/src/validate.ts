@@ -111,6 +111,7 @@ export function crossValidate(cluster: Cluster, folderName?: string): CrossField
   checkLoadBalancer(cluster, byIp, inNodeCidr, error);
   checkAlerting(cluster, error);
   checkN8n(cluster, error);
+  checkDr(cluster, error);
 
   if (cluster.sops.age.length === 0 && cluster.sops.pgp.length === 0) {
     error('sops', 'needs at least one age recipient or PGP fingerprint, or nobody can decrypt this cluster\'s secrets');
@@ -186,6 +187,15 @@ function checkN8n(cluster: Cluster, error: (path: string, message: string) => vo
   if (!n8n.enabled) return;
   if (!ingress.enabled) error('features.n8n.enabled', 'n8n is served through the Ingress: features.ingress.enabled must be true');
   if (!isTimeZone(n8n.timezone)) error('features.n8n.timezone', `"${n8n.timezone}" is not an IANA time zone (such as UTC or Europe/Berlin)`);
+}
+
+function checkDr(cluster: Cluster, error: (path: string, message: string) => void): void {
+  const { dr } = cluster.features;
+  if (!dr.enabled) return;
+  if (!dr.s3 && !dr.volume) error('features.dr', 'backups need somewhere to go: set s3 (a bucket, off-site) or volume, or both');
+  if (cluster.sops.age.length === 0) error('features.dr', 'backups are encrypted to the cluster\'s age recipients, and sops.age lists none');
+  const { daily, weekly, monthly } = dr.retention;
+  if (daily + weekly + monthly === 0) error('features.dr.retention', 'keeps nothing: every backup would be deleted right after it is taken');
 }
 
 /** An IANA zone name the runtime knows (n8n's date libraries read the same database); offsets are not zones. */

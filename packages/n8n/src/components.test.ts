@@ -113,14 +113,14 @@ describe('network policies', () => {
   const pi = render(exampleCluster('pi-fleet'));
   const policy = (objects: KubeObject[], name: string) => find(objects, 'NetworkPolicy', name).spec;
 
-  it('lets PostgreSQL and Valkey be reached by n8n only (and PostgreSQL by the dr backup job), and reach nothing', () => {
+  it('lets PostgreSQL and Valkey be reached by n8n only (and PostgreSQL by the dr layer\'s database clients), and reach nothing', () => {
     expect(policy(pi, 'postgres').ingress[0].from).toEqual([
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'n8n' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'n8n' } } },
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'dr' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres-backup' } } },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'dr' } }, podSelector: { matchLabels: { 'groundwork.dev/n8n-database-client': 'true' } } },
     ]);
     expect(policy(pi, 'postgres').egress).toEqual([]);
     expect(policy(pi, 'valkey').ingress[0].from).toHaveLength(1);
-    const withoutDr = render(exampleVariant('pi-fleet', (t) => t.replace(/  dr:\n    enabled: true\n/, '')));
+    const withoutDr = render(exampleVariant('pi-fleet', (t) => t.replace('  dr:\n    enabled: true\n', '  dr:\n    enabled: false\n')));
     expect(policy(withoutDr, 'postgres').ingress[0].from).toHaveLength(1);
   });
 

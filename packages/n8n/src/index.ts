@@ -1,4 +1,3 @@
 export { n8nLayer, components, LAYER as N8N_LAYER } from './platform.ts';
 export { IMAGES as N8N_IMAGES, N8N_VERSION } from './versions.ts';
-export { BACKUP_POD_LABELS } from './components/network.ts';
 export { NAMESPACE as N8N_NAMESPACE, SECRETS as N8N_SECRETS, DATABASE as N8N_DATABASE } from './names.ts';

@@ -91,7 +91,7 @@ describe('configuration from the cluster file', () => {
     const pi = exampleCluster('pi-fleet');
     expect(jobs(pi)).toEqual(expect.arrayContaining(['etcd', 'kube-controller-manager', 'kube-scheduler', 'cilium-agent']));
     expect(rules(pi)).toEqual(['backups.yaml', 'control-plane.yaml', 'kubernetes.yaml', 'n8n.yaml', 'nodes.yaml', 'observability.yaml']);
-    const quiet = exampleVariant('pi-fleet', (t) => t.replace('  observability:\n    enabled: true\n', '  observability:\n    enabled: true\n    controlPlaneMetrics: false\n').replace('  dr:\n    enabled: true\n', ''));
+    const quiet = exampleVariant('pi-fleet', (t) => t.replace('  observability:\n    enabled: true\n', '  observability:\n    enabled: true\n    controlPlaneMetrics: false\n').replace('  dr:\n    enabled: true\n', '  dr:\n    enabled: false\n'));
     expect(jobs(quiet)).not.toContain('etcd');
     expect(rules(quiet)).toEqual(['kubernetes.yaml', 'n8n.yaml', 'nodes.yaml', 'observability.yaml']);
   });

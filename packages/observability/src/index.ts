@@ -1,4 +1,3 @@
 export { observability, components, LAYER as OBSERVABILITY_LAYER } from './platform.ts';
 export { IMAGES as OBSERVABILITY_IMAGES } from './versions.ts';
-export { BACKUP_JOBS } from './rules/backups.ts';
 export { CATALOG as METRIC_CATALOG } from './catalog.ts';

@@ -1,4 +1,4 @@
-import type { LoadedCluster } from '@groundwork/cluster';
+import { N8N_DATABASE_CLIENT_LABELS, type LoadedCluster } from '@groundwork/cluster';
 import { isolatedNamespace, networkPolicy, peers, tcp, type PolicyRule } from '@groundwork/kube';
 import { INGRESS_PODS, TRAEFIK_NAMESPACE } from '@groundwork/platform-core';
 import { NAMESPACE, PORTS } from '../names.ts';
@@ -6,14 +6,10 @@ import { NAMESPACE, PORTS } from '../names.ts';
 /** Every n8n process (main, workers, webhook processors). */
 export const n8nPods = () => peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'n8n' });
 
-/**
- * The dr layer's PostgreSQL backup job, when dr is on: its pods carry this name in the dr namespace (the
- * job's name is the contract the observability layer's backup alerts also use).
- */
-export const BACKUP_POD_LABELS = { 'app.kubernetes.io/name': 'postgres-backup' } as const;
+/** The dr layer's pods that dump, export and restore the database, when dr is on (in its namespace, by label). */
 export function backupClients(cluster: LoadedCluster) {
   const { dr } = cluster.config.features;
-  return dr.enabled ? [peers.pods(dr.namespace, BACKUP_POD_LABELS)] : [];
+  return dr.enabled ? [peers.pods(dr.namespace, { ...N8N_DATABASE_CLIENT_LABELS })] : [];
 }
 
 /** Where workflows may send requests: the internet on the allowed ports, and the private networks listed. */

@@ -1,23 +1,10 @@
-import type { LoadedCluster } from '@groundwork/cluster';
+import { backupPlan, type BackupKind, type BackupPlan, type LoadedCluster } from '@groundwork/cluster';
 import type { AlertRule, RuleGroup } from './model.ts';
 
-/** The CronJobs the dr layer runs (their names are the contract between the two layers). */
-export const BACKUP_JOBS = { etcd: 'etcd-snapshot', postgres: 'postgres-backup' } as const;
+const ALERTS: Record<BackupKind, string> = { etcd: 'EtcdBackupTooOld', postgres: 'PostgresBackupTooOld', n8n: 'N8nExportTooOld' };
 
-/** How often a cron schedule runs, in seconds, for the common shapes; a day when it is not obvious. */
-export function cronInterval(schedule: string): number {
-  const [minute, hour, dom, month, dow] = schedule.trim().split(/\s+/);
-  const every = (field: string | undefined) => /^\*\/(\d+)$/.exec(field ?? '')?.[1];
-  if (every(minute) && hour === '*') return Number(every(minute)) * 60;
-  if (/^\d+$/.test(minute ?? '') && every(hour)) return Number(every(hour)) * 3600;
-  if (/^\d+$/.test(minute ?? '') && hour === '*') return 3600;
-  if (/^\d+$/.test(minute ?? '') && /^\d+$/.test(hour ?? '') && dom === '*' && month === '*' && /^\d$/.test(dow ?? '')) return 7 * 86400;
-  return 86400;
-}
-
-function tooOld(alert: string, namespace: string, job: string, schedule: string): AlertRule {
-  // Twice the interval plus an hour: one missed run is tolerated, two are not.
-  const limit = 2 * cronInterval(schedule) + 3600;
+function tooOld(namespace: string, { kind, job, schedule, allowedAgeSeconds: limit }: BackupPlan): AlertRule {
+  const alert = ALERTS[kind];
   const series = `kube_cronjob_status_last_successful_time{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${namespace}",cronjob="${job}"}`;
   const atMinutes = Math.ceil(limit / 60) + 10;
   return {
@@ -33,9 +20,8 @@ function tooOld(alert: string, namespace: string, job: string, schedule: string)
 
 /** Backups the dr layer takes: each one recent, and no failed backup job. */
 export function backupRules(cluster: LoadedCluster): RuleGroup {
-  const { dr, n8n } = cluster.config.features;
-  const rules: AlertRule[] = [tooOld('EtcdBackupTooOld', dr.namespace, BACKUP_JOBS.etcd, dr.etcdSchedule)];
-  if (n8n.enabled) rules.push(tooOld('PostgresBackupTooOld', dr.namespace, BACKUP_JOBS.postgres, dr.postgresSchedule));
+  const { dr } = cluster.config.features;
+  const rules: AlertRule[] = backupPlan(cluster.config).map((plan) => tooOld(dr.namespace, plan));
   const failed = `kube_job_status_failed{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${dr.namespace}",job_name="etcd-snapshot-29000000"}`;
   rules.push({
     alert: 'BackupJobFailed',

@@ -1,0 +1,39 @@
+import { allowedAgeSeconds } from './cron.ts';
+import type { Cluster } from './schema.ts';
+
+/**
+ * What the dr layer backs up, as the other layers need to know it: the CronJob names (observability's
+ * alerts read their status), the label of the pods that talk to n8n's database (n8n's network policy admits
+ * them), and how old each kind's newest backup may be. One definition, read by every layer.
+ */
+
+export const BACKUP_KINDS = ['etcd', 'postgres', 'n8n'] as const;
+export type BackupKind = (typeof BACKUP_KINDS)[number];
+
+export const BACKUP_JOBS: Record<BackupKind, string> = { etcd: 'etcd-snapshot', postgres: 'postgres-backup', n8n: 'n8n-export' };
+
+/** dr pods that connect to n8n's PostgreSQL (backups, exports, restores) carry this label. */
+export const N8N_DATABASE_CLIENT_LABELS = { 'groundwork.dev/n8n-database-client': 'true' } as const;
+
+export interface BackupPlan {
+  kind: BackupKind;
+  /** The CronJob that takes it. */
+  job: string;
+  schedule: string;
+  /** The newest good backup older than this is an alert, a failed live check and a failed drill. */
+  allowedAgeSeconds: number;
+  description: string;
+}
+
+/** The backups a cluster takes: etcd always, the n8n database and exports when n8n runs. None without dr. */
+export function backupPlan(cluster: Cluster): BackupPlan[] {
+  const { dr, n8n } = cluster.features;
+  if (!dr.enabled) return [];
+  const plan = (kind: BackupKind, schedule: string, description: string): BackupPlan => ({ kind, job: BACKUP_JOBS[kind], schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description });
+  const out = [plan('etcd', dr.etcdSchedule, 'etcd snapshot through the Talos API')];
+  if (n8n.enabled) {
+    out.push(plan('postgres', dr.postgresSchedule, 'dump of the n8n database (pg_dump custom format)'));
+    out.push(plan('n8n', dr.n8nSchedule, 'n8n workflows and credentials (n8n export, credentials still encrypted)'));
+  }
+  return out;
+}
