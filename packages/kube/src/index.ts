@@ -12,6 +12,8 @@ export * from './build/namespace.ts';
 export { checkSchemas, unknownFields } from './check/schema.ts';
 export { checkPolicies, formatFinding } from './policy/rules.ts';
 export type { Finding, PolicyContext } from './policy/rules.ts';
+export { reaches, selectorMatches, namespaceLabels } from './policy/reachability.ts';
+export type { Endpoint, Traffic, Verdict } from './policy/reachability.ts';
 export { podSecurityViolations } from './policy/pod-security.ts';
 export { podTemplateOf, containersOf } from './policy/pods.ts';
 export { parseQuantity, formatCpu, formatMemory } from './report/quantity.ts';

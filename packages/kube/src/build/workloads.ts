@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IJobSpec } from 'kubernetes-models/batch/v1/JobSpec';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -135,6 +138,57 @@ export function statefulSet(app: App, input: StatefulSetInput): IStatefulSet {
             })),
           }
         : {}),
+    },
+  };
+}
+
+export interface JobInput {
+  pod: PodInput;
+  /** A hard stop for one run: a hung backup must fail loudly, not hold the next one off forever. */
+  activeDeadlineSeconds: number;
+  /** Pods retried before the Job counts as failed. */
+  backoffLimit?: number;
+  /** Finished Jobs (and their pods and logs) are deleted after this long; CronJobs keep a history instead. */
+  ttlSecondsAfterFinished?: number;
+}
+
+/** A run-to-completion pod: never restarted in place, so every failure is a new pod with its own logs. */
+function jobSpec(app: App, input: JobInput): IJobSpec {
+  return {
+    backoffLimit: input.backoffLimit ?? 1,
+    activeDeadlineSeconds: input.activeDeadlineSeconds,
+    ...(input.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: input.ttlSecondsAfterFinished } : {}),
+    template: podTemplate(app, input.pod, { restartPolicy: 'Never' }),
+  };
+}
+
+export function job(app: App, name: string, input: JobInput): IJob {
+  return { apiVersion: 'batch/v1', kind: 'Job', metadata: meta(app, name), spec: jobSpec(app, input) };
+}
+
+export interface CronJobInput extends JobInput {
+  schedule: string;
+  /** The zone the schedule is read in; UTC unless said otherwise, so it never moves with daylight saving. */
+  timeZone?: string;
+}
+
+/**
+ * A scheduled Job. Runs never overlap (a slow run delays the next instead of racing it), a missed start is
+ * still taken within an hour, and the last three good and bad runs stay for their status and logs.
+ */
+export function cronJob(app: App, input: CronJobInput): ICronJob {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: meta(app),
+    spec: {
+      schedule: input.schedule,
+      timeZone: input.timeZone ?? 'Etc/UTC',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: { metadata: { labels: appLabels(app) }, spec: jobSpec(app, input) },
     },
   };
 }
