@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ProblemList, UserError, createLogger, findWorkspaceRoot, listClusters, runCommand } from '@groundwork/kit';
 import { loadCluster } from '@groundwork/cluster';
-import { applicableSecrets, discoverDeclarations } from './cluster/declarations.ts';
+import { applicableSecrets, discoverDeclarations, isCopy, valueOrigin } from './cluster/declarations.ts';
 import { createMissingSecrets, inspectManifest, clusterSecretFiles, manifestPath, missingSecrets, setSecretValue } from './cluster/manifests.ts';
 import { loadRepoSopsConfig, syncSopsConfig } from './cluster/sops-rules.ts';
 import { clusterKeyServices } from './cluster/identity.ts';
@@ -75,7 +75,7 @@ export function main(argv: string[]): Promise<number> {
           process.stdout.write(`${secret.namespace}/${secret.name} (${secret.layer}): ${secret.description}\n`);
           const present = new Set(clusterSecretFiles(root, name).includes(path) ? inspectManifest(root, path).keys : []);
           for (const [key, keySpec] of Object.entries(secret.keys)) {
-            process.stdout.write(`  ${present.has(key) ? '✓' : '✗'} ${key}${'provided' in keySpec ? ` (provided: ${keySpec.provided})` : ' (generated)'}\n`);
+            process.stdout.write(`  ${present.has(key) ? '✓' : '✗'} ${key} (${valueOrigin(keySpec)})\n`);
           }
         }
         const missing = missingSecrets(root, cluster, declared);
@@ -87,9 +87,10 @@ export function main(argv: string[]): Promise<number> {
       if (command === 'create') {
         const report = await createMissingSecrets(root, cluster, declared, services, config);
         for (const path of report.created) log.ok(`created ${path}`);
-        for (const path of report.completed) log.ok(`added missing generated keys to ${path}`);
+        for (const path of report.completed) log.ok(`added missing keys to ${path}`);
+        for (const path of report.refreshed) log.ok(`copied changed values into ${path}`);
         const stillMissing = missingSecrets(root, cluster, declared);
-        if (stillMissing.length) throw new ProblemList('values only a person can provide are still missing:', stillMissing);
+        if (stillMissing.length) throw new ProblemList('values only a person can provide are still missing:', [...stillMissing, ...report.waiting.map((w) => `${w}: run create again once it is set`)]);
         log.ok(`${name}: every declared secret is present`);
         return 0;
       }
@@ -99,6 +100,8 @@ export function main(argv: string[]): Promise<number> {
         const secret = declared.find((s) => `${s.namespace}/${s.name}` === ref);
         if (!secret) throw new UserError(`${ref} is not a secret any layer declares for ${name}`, { hint: `declared: ${declared.map((s) => `${s.namespace}/${s.name}`).join(', ') || 'none'}` });
         if (!(key in secret.keys)) throw new UserError(`${ref} has no key ${key}`, { hint: `keys: ${Object.keys(secret.keys).join(', ')}` });
+        const keySpec = secret.keys[key]!;
+        if (isCopy(keySpec)) throw new UserError(`${ref} ${key} is a ${valueOrigin(keySpec)}: set that one, then run gw-secrets create --cluster=${name}`, { exitCode: 2 });
         if (!options['value-file'] && process.stdin.isTTY) log.info('reading the value from stdin; end it with Ctrl-D');
         const value = readFileSync(options['value-file'] ?? 0, 'utf8').replace(/\r?\n$/, '');
         if (value === '') throw new UserError('refusing to store an empty value', { exitCode: 2 });

@@ -16,7 +16,18 @@ export type SecretValueSpec =
   | { generate: 'password'; length?: number }
   | { generate: 'hex' | 'base64'; bytes: number }
   /** A value only a person can give (a Cloudflare token, S3 credentials); the text says where to get it. */
-  | { provided: string };
+  | { provided: string }
+  /**
+   * The same value as another declared Secret's key, for a Secret another namespace needs (a backup job's
+   * database password): `gw-secrets create` copies it, and copies it again when the source changes.
+   */
+  | { copyOf: SecretKeyRef };
+
+export interface SecretKeyRef {
+  namespace: string;
+  name: string;
+  key: string;
+}
 
 export interface SecretDeclaration {
   namespace: string;
@@ -107,6 +118,16 @@ export function applicableSecrets(layers: LayerSecrets[], cluster: Cluster): App
       out.push({ ...secret, layer, keys });
     }
   }
+  for (const secret of out) {
+    for (const [key, spec] of Object.entries(secret.keys)) {
+      if (!isCopy(spec)) continue;
+      const { namespace, name, key: sourceKey } = spec.copyOf;
+      const source = out.find((s) => s.namespace === namespace && s.name === name);
+      if (!source || !(sourceKey in source.keys) || isCopy(source.keys[sourceKey]!)) {
+        problems.push(`${secret.layer}: ${secret.namespace}/${secret.name}: ${key} copies ${namespace}/${name} ${sourceKey}, which no layer declares (as an original value) for this cluster`);
+      }
+    }
+  }
   if (problems.length) throw new ProblemList('invalid secret declarations:', problems);
   return out;
 }
@@ -114,7 +135,7 @@ export function applicableSecrets(layers: LayerSecrets[], cluster: Cluster): App
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A fresh random value for a generated key (unbiased draws from the CSPRNG). */
-export function generateValue(spec: Exclude<SecretValueSpec, { provided: string }>): string {
+export function generateValue(spec: GeneratedSpec): string {
   if (spec.generate === 'password') {
     return Array.from({ length: spec.length ?? 32 }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
   }
@@ -122,6 +143,19 @@ export function generateValue(spec: Exclude<SecretValueSpec, { provided: string 
   return spec.generate === 'hex' ? bytes.toString('hex') : bytes.toString('base64');
 }
 
-export function isGenerated(spec: SecretValueSpec): spec is Exclude<SecretValueSpec, { provided: string }> {
+export type GeneratedSpec = Extract<SecretValueSpec, { generate: string }>;
+
+export function isGenerated(spec: SecretValueSpec): spec is GeneratedSpec {
   return 'generate' in spec;
+}
+
+export function isCopy(spec: SecretValueSpec): spec is { copyOf: SecretKeyRef } {
+  return 'copyOf' in spec;
+}
+
+/** How a key gets its value, for status lines and messages. */
+export function valueOrigin(spec: SecretValueSpec): string {
+  if (isGenerated(spec)) return 'generated';
+  if (isCopy(spec)) return `copy of ${spec.copyOf.namespace}/${spec.copyOf.name} ${spec.copyOf.key}`;
+  return `provided: ${spec.provided}`;
 }

@@ -4,7 +4,7 @@ import { PRIVATE_FILE_MODE, renderedDir, replaceDirectoryAtomic, type OutputFile
 import type { LoadedCluster } from '@groundwork/cluster';
 import { fileStatus, formatForPath, keyId, metadataFromMapping, openEncrypted, storeFor, SopsError } from '../sops/index.ts';
 import { applicableSecrets, discoverDeclarations } from './declarations.ts';
-import { clusterSecretFiles, inspectManifest, missingSecrets } from './manifests.ts';
+import { clusterSecretFiles, inspectManifest, missingSecrets, staleCopies } from './manifests.ts';
 import { clusterRecipients, coverageProblems, loadRepoSopsConfig } from './sops-rules.ts';
 import { clusterKeyServices, identityOrigins } from './identity.ts';
 
@@ -96,6 +96,7 @@ export async function verifySecrets(root: string, cluster: LoadedCluster): Promi
   if (files.length && unopened === files.length) notes.push(`MACs not checked: no identity at hand for ${cluster.name} (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, ~/.config/sops/age/keys.txt or clusters/${cluster.name}/age.key)`);
   else if (unopened) problems.push(`${unopened} of ${files.length} secret files could not be opened with the identities at hand (${identityOrigins(services, root, cluster).join(', ')})`);
   if (verified) notes.push(`${verified} MAC${verified === 1 ? '' : 's'} verified with ${identityOrigins(services, root, cluster).join(', ')}`);
+  if (verified && !unopened) problems.push(...(await staleCopies(root, cluster, applicableSecrets(await discoverDeclarations(root), cluster.config), services)));
   problems.push(...staleRendering(root, cluster, secretManifests(files, cluster.name)));
   return { problems, notes };
 }

@@ -13,7 +13,7 @@ import {
   type SopsConfig,
   type Value,
 } from '../sops/index.ts';
-import { generateValue, isGenerated, type ApplicableSecret } from './declarations.ts';
+import { generateValue, isCopy, isGenerated, valueOrigin, type ApplicableSecret, type SecretKeyRef } from './declarations.ts';
 
 /** Secrets are Kubernetes Secret manifests at clusters/<name>/secrets/<namespace>/<secret>.sops.yaml. */
 export function manifestPath(cluster: string, namespace: string, name: string): string {
@@ -83,9 +83,9 @@ export function missingSecrets(root: string, cluster: LoadedCluster, declared: A
       if (present?.has(key)) continue;
       const ref = `${secret.namespace}/${secret.name}`;
       missing.push(
-        isGenerated(spec)
-          ? `${path}: ${key} (generated; run: gw-secrets create --cluster=${cluster.name})`
-          : `${path}: ${key} (${spec.provided}; set it with: gw-secrets set --cluster=${cluster.name} ${ref} ${key} < value-file)`,
+        'provided' in spec
+          ? `${path}: ${key} (${spec.provided}; set it with: gw-secrets set --cluster=${cluster.name} ${ref} ${key} < value-file)`
+          : `${path}: ${key} (${valueOrigin(spec)}; run: gw-secrets create --cluster=${cluster.name})`,
       );
     }
   }
@@ -113,39 +113,96 @@ function plainManifest(secret: ApplicableSecret, values: Record<string, string>)
 export interface CreateReport {
   created: string[];
   completed: string[];
+  /** Copies brought back in line with a source value that changed. */
+  refreshed: string[];
   untouched: string[];
+  /** Copies that could not be made yet: their source is missing. */
+  waiting: string[];
 }
 
+/** The values of a Secret manifest (stringData, and data decoded), decrypted in memory. */
+export async function readSecretValues(root: string, path: string, services: KeyServices): Promise<Record<string, string>> {
+  const opened = await openEncrypted(new Uint8Array(readFileSync(join(root, path))), storeFor('yaml'), services);
+  const doc = opened.branches[0];
+  const values: Record<string, string> = {};
+  for (const [field, decode] of [['data', (v: string) => Buffer.from(v, 'base64').toString('utf8')], ['stringData', (v: string) => v]] as const) {
+    const section = doc?.get(field);
+    if (!(section instanceof Mapping)) continue;
+    for (const entry of section.entries()) if (typeof entry.value === 'string') values[String(entry.key)] = decode(entry.value);
+  }
+  return values;
+}
+
+/** Copies are made after every original exists, so one `create` run completes both. */
+const copiesLast = (a: ApplicableSecret, b: ApplicableSecret) => Number(Object.values(a.keys).some(isCopy)) - Number(Object.values(b.keys).some(isCopy));
+
 /**
- * Creates every missing generated secret and fills in missing generated keys of existing ones. Existing
- * values are never replaced; keys only a person can provide are left for `gw-secrets set`.
+ * Creates every missing generated secret, fills in missing generated keys of existing ones, and makes or
+ * refreshes copies. Existing generated and provided values are never replaced; keys only a person can
+ * provide are left for `gw-secrets set`.
  */
 export async function createMissingSecrets(root: string, cluster: LoadedCluster, declared: ApplicableSecret[], services: KeyServices, config: SopsConfig | undefined): Promise<CreateReport> {
-  const report: CreateReport = { created: [], completed: [], untouched: [] };
+  const report: CreateReport = { created: [], completed: [], refreshed: [], untouched: [], waiting: [] };
   const store = storeFor('yaml');
-  for (const secret of declared) {
+  const sourceValue = async (ref: SecretKeyRef): Promise<string | undefined> => {
+    const path = manifestPath(cluster.name, ref.namespace, ref.name);
+    return existsSync(join(root, path)) ? (await readSecretValues(root, path, services))[ref.key] : undefined;
+  };
+  for (const secret of [...declared].sort(copiesLast)) {
     const path = manifestPath(cluster.name, secret.namespace, secret.name);
-    const file = join(root, path);
-    const generated = Object.entries(secret.keys).filter(([, spec]) => isGenerated(spec));
-    if (!existsSync(file)) {
-      if (generated.length === 0) continue;
-      const values = Object.fromEntries(generated.map(([key, spec]) => [key, generateValue(spec as Parameters<typeof generateValue>[0])]));
-      await writeEncryptedFile(root, path, store.emitPlain([plainManifest(secret, values)]), services, config);
+    const exists = existsSync(join(root, path));
+    const present = new Set(exists ? inspectManifest(root, path).keys : []);
+    // Values are decrypted only to compare copies; generated keys are judged by their names alone.
+    const hasCopies = Object.values(secret.keys).some(isCopy);
+    const current = exists && hasCopies ? await readSecretValues(root, path, services) : {};
+    const changes: Record<string, string> = {};
+    for (const [key, spec] of Object.entries(secret.keys)) {
+      if (isGenerated(spec) && !present.has(key)) changes[key] = generateValue(spec);
+      if (!isCopy(spec)) continue;
+      const value = await sourceValue(spec.copyOf);
+      if (value === undefined) report.waiting.push(`${path}: ${key} (${valueOrigin(spec)}, which is missing)`);
+      else if (current[key] !== value) changes[key] = value;
+    }
+    const keys = Object.keys(changes);
+    if (keys.length === 0) {
+      if (exists) report.untouched.push(path);
+      continue;
+    }
+    if (!exists) {
+      await writeEncryptedFile(root, path, store.emitPlain([plainManifest(secret, changes)]), services, config);
       report.created.push(path);
       continue;
     }
-    const present = new Set(inspectManifest(root, path).keys);
-    const absent = generated.filter(([key]) => !present.has(key));
-    if (absent.length === 0) {
-      report.untouched.push(path);
-      continue;
-    }
     await updateManifest(root, path, services, (stringData) => {
-      for (const [key, spec] of absent) stringData.items.push({ key, value: generateValue(spec as Parameters<typeof generateValue>[0]) });
+      for (const key of keys) {
+        const entry = stringData.entries().find((e) => e.key === key);
+        if (entry) entry.value = changes[key]!;
+        else stringData.items.push({ key, value: changes[key]! });
+      }
     });
-    report.completed.push(path);
+    (keys.some((k) => present.has(k)) ? report.refreshed : report.completed).push(path);
   }
   return report;
+}
+
+/** Copies whose value differs from their source's (both decrypted in memory; nothing is printed). */
+export async function staleCopies(root: string, cluster: LoadedCluster, declared: ApplicableSecret[], services: KeyServices): Promise<string[]> {
+  const stale: string[] = [];
+  const read = async (namespace: string, name: string): Promise<Record<string, string>> => {
+    const path = manifestPath(cluster.name, namespace, name);
+    return existsSync(join(root, path)) ? readSecretValues(root, path, services) : {};
+  };
+  for (const secret of declared) {
+    for (const [key, spec] of Object.entries(secret.keys)) {
+      if (!isCopy(spec)) continue;
+      const copy = (await read(secret.namespace, secret.name))[key];
+      const source = (await read(spec.copyOf.namespace, spec.copyOf.name))[spec.copyOf.key];
+      if (copy !== undefined && source !== undefined && copy !== source) {
+        stale.push(`${manifestPath(cluster.name, secret.namespace, secret.name)}: ${key} differs from ${spec.copyOf.namespace}/${spec.copyOf.name} ${spec.copyOf.key} (run: gw-secrets create --cluster=${cluster.name} to copy it again)`);
+      }
+    }
+  }
+  return stale;
 }
 
 /** Decrypts a manifest in memory, changes its stringData, and re-encrypts it with the same data key. */
