@@ -11,9 +11,10 @@ import { PGDATA } from './config/postgres.ts';
 import { VALKEY_DATA } from './config/valkey.ts';
 import { ensureN8n, type InstalledN8n } from './e2e/install.ts';
 import { httpRequest, startIngress } from './e2e/ingress-proxy.ts';
-import { READ_ONLY_ROOT, runN8n, startN8n, waitReady, type N8nProcess, type ProcessOptions } from './e2e/processes.ts';
+import { runN8n, startN8n, waitReady, type N8nProcess, type ProcessOptions } from './e2e/processes.ts';
 import { RenderedLayerView, expand, type RenderedContainer } from './e2e/rendered.ts';
-import { freePort, startPostgres, startRedis, stopProcess, until, type Postgres, type Queue } from './e2e/services.ts';
+import { SANDBOX } from '@groundwork/testkit/sandbox';
+import { freePort, startPostgres, startRedis, stopProcess, until, type Postgres, type Queue } from '@groundwork/testkit/services';
 import { ECHO, FAILING, WORKFLOWS } from './e2e/workflows.ts';
 import { main as generate } from './generate.ts';
 import { SECRETS } from './names.ts';
@@ -127,7 +128,7 @@ describe(`n8n ${N8N_VERSION} booted on the configuration rendered for ${CLUSTER}
     await Promise.all(Object.values(processes).map((p) => p.stop(10_000)));
     if (queue) await queue.stop();
     if (pg) await stopProcess(pg.process, 30_000);
-    const summary = [`n8n ${installed?.version} from ${installed?.bin}; read-only root: ${READ_ONLY_ROOT.ok ? 'yes' : 'no'} (${READ_ONLY_ROOT.why})`, ...timings.map(([what, ms]) => `  ${what.padEnd(34)} ${formatDuration(ms)}`)];
+    const summary = [`n8n ${installed?.version} from ${installed?.bin}; read-only root: ${SANDBOX.ok ? 'yes' : 'no'} (${SANDBOX.why})`, ...timings.map(([what, ms]) => `  ${what.padEnd(34)} ${formatDuration(ms)}`)];
     console.log(summary.join('\n'));
   }, 120_000);
 

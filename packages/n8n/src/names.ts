@@ -27,3 +27,6 @@ export const SECRETS = {
 export const DATABASE = { name: 'n8n', user: 'n8n' } as const;
 
 export const serviceHost = (service: string) => `${service}.${NAMESPACE}.svc`;
+
+/** How other layers (dr's backups and restores) reach the database: its Service and its pods' labels. */
+export const POSTGRES_ENDPOINT = { host: serviceHost('postgres'), port: PORTS.postgres, pods: { 'app.kubernetes.io/name': 'postgres' } } as const;

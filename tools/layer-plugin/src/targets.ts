@@ -8,6 +8,11 @@ export interface LayerSettings {
   inputs?: Partial<Record<'generate' | 'verify' | 'apply', string[]>>;
   /** System tools verify runs on the rendered output (e.g. promtool): their presence and version are part of its cache key. */
   tools?: string[];
+  /**
+   * Further commands of the layer, by name, each a script `src/<name>.ts` taking --cluster (e.g. dr's
+   * drill): never cached (they act on the live cluster or its backups), after the layer's verify.
+   */
+  commands?: Record<string, string>;
 }
 
 /** `*` (the default) renders every cluster; `--cluster=<name>` one of them. */
@@ -38,6 +43,21 @@ function inputs(base: Array<string | InputDefinition>, extra: string[] | undefin
   return [...base, ...(extra ?? []).map((fileset) => ({ fileset }))];
 }
 
+function commandTargets(root: string, commands: Record<string, string> | undefined, options: Record<string, unknown>): Record<string, TargetConfiguration> {
+  return Object.fromEntries(
+    Object.entries(commands ?? {}).map(([name, description]) => [
+      name,
+      {
+        executor: 'nx:run-commands',
+        options: { ...options, command: command(root, name) },
+        cache: false,
+        dependsOn: [{ target: 'verify', params: 'forward' }],
+        metadata: { description: `${description} (--cluster=<name>)` },
+      },
+    ]),
+  );
+}
+
 export function layerTargets(root: string, settings: LayerSettings = {}): Record<string, TargetConfiguration> {
   const base: Array<string | InputDefinition> = ['production', '^production', ...CLUSTER_INPUTS];
   const options = { cluster: ALL_CLUSTERS, forwardAllArgs: false };
@@ -63,6 +83,7 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
       outputs: [],
       metadata: { description: 'Static checks of the rendered output; live checks too when GROUNDWORK_LIVE=1.' },
     },
+    ...commandTargets(root, settings.commands, options),
     apply: {
       executor: 'nx:run-commands',
       options: { ...options, command: command(root, 'apply') },

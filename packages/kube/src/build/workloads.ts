@@ -24,13 +24,15 @@ export interface PodInput {
   security?: IPodSecurityContext;
   /** Pod template annotations, e.g. a config hash that rolls the pods when their config changes. */
   annotations?: Record<string, string>;
+  /** Labels besides the app's, e.g. one another layer's network policy admits the pods by. */
+  labels?: Record<string, string>;
   /** Anything else of the pod spec: tolerations, hostNetwork, priorityClassName, affinity, … */
   spec?: Partial<IPodSpec>;
 }
 
 function podTemplate(app: App, pod: PodInput, extraSpec: Partial<IPodSpec> = {}): IPodTemplateSpec {
   return {
-    metadata: { labels: appLabels(app), ...(pod.annotations ? { annotations: pod.annotations } : {}) },
+    metadata: { labels: { ...appLabels(app), ...pod.labels }, ...(pod.annotations ? { annotations: pod.annotations } : {}) },
     spec: {
       // The ServiceAccounts themselves do not automount; a pod that names one opts in explicitly.
       ...(pod.serviceAccount ? { serviceAccountName: pod.serviceAccount, automountServiceAccountToken: true } : { automountServiceAccountToken: false }),

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFile, hasCommand } from '@groundwork/kit';
-import { stopProcess, until } from './services.ts';
+import { stopProcess, until } from '@groundwork/testkit/services';
+import { SANDBOX } from '@groundwork/testkit/sandbox';
 
 export interface N8nProcess {
   name: string;
@@ -54,16 +54,6 @@ function descendants(pid: number): number[] {
 }
 
 /**
- * bwrap is how the test gives n8n what the pod gives it: a read-only root with only home and /tmp writable.
- * Where it is missing or the kernel refuses it (unprivileged user namespaces off), the reason is reported.
- */
-export const READ_ONLY_ROOT: { ok: boolean; why: string } = (() => {
-  if (!hasCommand('bwrap')) return { ok: false, why: 'bwrap is not installed (apt-get install bubblewrap)' };
-  const probe = execFile('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', 'true']);
-  return probe.status === 0 ? { ok: true, why: 'bubblewrap' } : { ok: false, why: `bwrap cannot run here: ${probe.stderr.toString().trim()}` };
-})();
-
-/**
  * Starts one n8n process the way its container runs: `n8n <args>` with exactly the given environment
  * (no inherited variables), on Node 24, and, where bubblewrap is installed, on a read-only root filesystem.
  */
@@ -73,7 +63,7 @@ export function startN8n(options: ProcessOptions): N8nProcess {
   const logFile = join(options.dir, `${options.name}.log`);
   const out = openSync(logFile, 'w');
   const command = [process.execPath, options.bin, ...options.args];
-  const sandbox = READ_ONLY_ROOT.ok ? ['bwrap', '--ro-bind', '/', '/', '--bind', options.home, options.home, '--bind', options.tmp, options.tmp, '--dev', '/dev', '--proc', '/proc', '--die-with-parent', '--'] : [];
+  const sandbox = SANDBOX.ok ? ['bwrap', '--ro-bind', '/', '/', '--bind', options.home, options.home, '--bind', options.tmp, options.tmp, '--dev', '/dev', '--proc', '/proc', '--die-with-parent', '--'] : [];
   const [cmd, ...args] = [...sandbox, ...command];
   const env = { ...options.env, HOME: options.home, TMPDIR: options.tmp, PATH: process.env.PATH ?? '/usr/bin:/bin' };
   const child = spawn(cmd!, args, { env, stdio: ['ignore', out, out] });

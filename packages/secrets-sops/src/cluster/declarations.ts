@@ -30,7 +30,8 @@ export interface SecretKeyRef {
 }
 
 export interface SecretDeclaration {
-  namespace: string;
+  /** A function when the cluster file names the namespace (the dr layer's is configurable). */
+  namespace: string | ((cluster: Cluster) => string);
   name: string;
   description: string;
   /** Kubernetes Secret type; Opaque unless said otherwise. */
@@ -65,8 +66,9 @@ export function validateDeclarations(layers: LayerSecrets[]): void {
   const seen = new Map<string, string>();
   for (const { layer, secrets } of layers) {
     for (const secret of secrets) {
-      const id = `${secret.namespace}/${secret.name}`;
-      if (!DNS_LABEL.test(secret.namespace)) problems.push(`${layer}: ${id}: namespace must be a DNS label`);
+      const namespace = typeof secret.namespace === 'function' ? '<per cluster>' : secret.namespace;
+      const id = `${namespace}/${secret.name}`;
+      if (typeof secret.namespace === 'string' && !DNS_LABEL.test(secret.namespace)) problems.push(`${layer}: ${id}: namespace must be a DNS label`);
       if (!DNS_LABEL.test(secret.name)) problems.push(`${layer}: ${id}: name must be a DNS label`);
       if (seen.has(id)) problems.push(`${layer}: ${id} is also declared by ${seen.get(id)}`);
       seen.set(id, layer);
@@ -95,7 +97,8 @@ export async function discoverDeclarations(root: string): Promise<LayerSecrets[]
   return layers;
 }
 
-export interface ApplicableSecret extends SecretDeclaration {
+export interface ApplicableSecret extends Omit<SecretDeclaration, 'namespace'> {
+  namespace: string;
   layer: string;
   keys: Record<string, SecretValueSpec>;
 }
@@ -111,11 +114,13 @@ export function applicableSecrets(layers: LayerSecrets[], cluster: Cluster): App
     for (const secret of secrets) {
       if (secret.when && !secret.when(cluster)) continue;
       const keys = typeof secret.keys === 'function' ? secret.keys(cluster) : secret.keys;
+      const namespace = typeof secret.namespace === 'function' ? secret.namespace(cluster) : secret.namespace;
+      if (!DNS_LABEL.test(namespace)) problems.push(`${layer}: ${namespace}/${secret.name}: namespace must be a DNS label`);
       if (typeof secret.keys === 'function') {
         if (Object.keys(keys).length === 0) continue;
-        problems.push(...keyProblems(layer, `${secret.namespace}/${secret.name}`, keys));
+        problems.push(...keyProblems(layer, `${namespace}/${secret.name}`, keys));
       }
-      out.push({ ...secret, layer, keys });
+      out.push({ ...secret, namespace, layer, keys });
     }
   }
   for (const secret of out) {

@@ -1,0 +1,29 @@
+import { backupPlan, type LoadedCluster } from '@groundwork/cluster';
+import type { Component, KubeLayer } from '@groundwork/kube';
+import { liveChecks } from './checks/live.ts';
+import { staticChecks } from './checks/static.ts';
+import { etcdBackup, n8nBackup, postgresBackup } from './components/backups.ts';
+import { network } from './components/network.ts';
+import { runnerConfig } from './components/runner.ts';
+import { backupVolume } from './components/volume.ts';
+import { LAYER } from './names.ts';
+
+/** Everything the layer renders; nothing when the cluster file leaves dr off. */
+export function components(cluster: LoadedCluster): Component[] {
+  const { dr, n8n } = cluster.config.features;
+  if (!dr.enabled) return [];
+  const targets = [dr.s3 ? `s3://${dr.s3.bucket}` : undefined, dr.volume ? `a ${dr.volume.size} volume` : undefined].filter(Boolean).join(' and ');
+  const plan = Object.fromEntries(backupPlan(cluster.config).map((p) => [p.kind, p.schedule]));
+  const out: Component[] = [
+    { name: 'network', description: `the ${dr.namespace} namespace, default-deny, and what the backup jobs may reach`, objects: network(cluster) },
+    { name: 'runner', description: 'the backup program and scripts every job runs, and the age recipients backups are encrypted to', objects: [runnerConfig(cluster), ...backupVolume(cluster)] },
+    { name: 'etcd', description: `etcd snapshots through the Talos API on "${plan.etcd}" to ${targets}`, objects: etcdBackup(cluster) },
+  ];
+  if (n8n.enabled) {
+    out.push({ name: 'postgres', description: `dumps of the n8n database on "${plan.postgres}" to ${targets}`, objects: postgresBackup(cluster) });
+    out.push({ name: 'n8n', description: `n8n workflow and credential exports on "${plan.n8n}" to ${targets}`, objects: n8nBackup(cluster) });
+  }
+  return out;
+}
+
+export const drLayer: KubeLayer = { name: LAYER, components, staticChecks, liveChecks };

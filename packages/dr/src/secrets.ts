@@ -1,0 +1,30 @@
+import { defineSecrets } from '@groundwork/secrets-sops';
+import { NAMESPACE as N8N_NAMESPACE, SECRETS as N8N_SECRETS } from '@groundwork/n8n/names';
+import { SECRETS } from './names.ts';
+
+type ClusterConfig = { features: { dr: { enabled: boolean; namespace: string; s3?: unknown }; n8n: { enabled: boolean } } };
+const namespace = (cluster: ClusterConfig) => cluster.features.dr.namespace;
+
+/** Secrets the dr layer needs; secrets-sops finds this file by path and keeps them SOPS-encrypted. */
+export default defineSecrets('dr', [
+  {
+    namespace,
+    name: SECRETS.s3.name,
+    description: 'Access key of the S3-compatible bucket backups go to (features.dr.s3): it needs to put, list, get and delete objects under the prefix.',
+    keys: {
+      [SECRETS.s3.accessKeyId]: { provided: 'the access key ID of the bucket\'s key (B2: keyID, R2: Access Key ID, MinIO: access key)' },
+      [SECRETS.s3.secretAccessKey]: { provided: 'the secret of that access key' },
+    },
+    when: (cluster) => cluster.features.dr.enabled && cluster.features.dr.s3 !== undefined,
+  },
+  {
+    namespace,
+    name: SECRETS.database.name,
+    description: 'What the backup, export and restore jobs need of n8n: the n8n role\'s password and the encryption key (copies of the n8n Secrets).',
+    keys: {
+      [SECRETS.database.password]: { copyOf: { namespace: N8N_NAMESPACE, name: N8N_SECRETS.postgres.name, key: N8N_SECRETS.postgres.n8n } },
+      [SECRETS.database.encryptionKey]: { copyOf: { namespace: N8N_NAMESPACE, name: N8N_SECRETS.encryptionKey.name, key: N8N_SECRETS.encryptionKey.key } },
+    },
+    when: (cluster) => cluster.features.dr.enabled && cluster.features.n8n.enabled,
+  },
+]);

@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { sandboxArgs, type Mount } from './sandbox.ts';
+
+/**
+ * A stand-in for the kubelet: runs a rendered pod's containers on this machine with real programs, the way
+ * the pod would run them. Volumes become folders mounted at the rendered paths (emptyDir, ConfigMap and Secret
+ * items with their modes, claims as folders the test gives), environment variables are resolved from the
+ * rendered ConfigMaps and Secrets, `$(VAR)` references are expanded, each container runs as its user on a
+ * read-only root, init containers one after the other, and a container's termination message is read back.
+ * What an image provides (its programs, its user) comes from a `Runtime` the test maps each image to.
+ */
+
+type Obj = Record<string, any>;
+
+export interface Runtime {
+  /** Folders on PATH inside the container (after the mounts below are in place). */
+  path: string[];
+  /** Where the image's programs come from on this machine. */
+  mounts?: Mount[];
+  /** The image's own user, used when neither the pod nor the container names one. */
+  user?: { uid: number; gid: number; name: string };
+  /** Variables the image sets itself (ENV lines). */
+  env?: Record<string, string>;
+}
+
+export interface ContainerRun {
+  name: string;
+  init: boolean;
+  code: number | null;
+  log: string;
+  terminationMessage: string;
+  /** The environment the container got, after overrides (for assertions). */
+  env: Record<string, string>;
+}
+
+export interface PodRunOptions {
+  /** The pod spec (a Job's `spec.template.spec`). */
+  pod: Obj;
+  namespace: string;
+  /** The rendered objects volumes and variables refer to (ConfigMaps, decrypted Secrets). */
+  objects: Obj[];
+  runtimeFor: (image: string) => Runtime;
+  /** Folders standing in for PersistentVolumeClaims, by claim name. */
+  claims?: Record<string, string>;
+  /**
+   * Variables changed per container: only where things listen may differ on a test machine (hosts and
+   * ports); everything else comes from the rendered pod unchanged.
+   */
+  overrides?: Record<string, Record<string, string>>;
+  scratch: string;
+  timeoutMs?: number;
+}
+
+export interface PodRun {
+  phase: 'Succeeded' | 'Failed';
+  containers: ContainerRun[];
+}
+
+function find(objects: Obj[], kind: string, namespace: string, name: string): Obj {
+  const found = objects.find((o) => o.kind === kind && o.metadata?.name === name && (o.metadata?.namespace ?? namespace) === namespace);
+  if (!found) throw new Error(`the pod refers to ${kind} ${namespace}/${name}, which the test did not provide`);
+  return found;
+}
+
+/** A Secret's or ConfigMap's values as text. */
+function valuesOf(object: Obj): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (object.kind === 'Secret') {
+    for (const [k, v] of Object.entries(object.data ?? {})) out[k] = Buffer.from(String(v), 'base64').toString('utf8');
+    for (const [k, v] of Object.entries(object.stringData ?? {})) out[k] = String(v);
+  } else {
+    Object.assign(out, object.data ?? {});
+  }
+  return out;
+}
+
+function volumeFolder(volume: Obj, options: PodRunOptions): { host: string; readOnly: boolean } {
+  if (volume.emptyDir) {
+    const dir = mkdtempSync(join(options.scratch, `${volume.name}-`));
+    chmodSync(dir, 0o777);
+    return { host: dir, readOnly: false };
+  }
+  if (volume.persistentVolumeClaim) {
+    const dir = options.claims?.[volume.persistentVolumeClaim.claimName];
+    if (!dir) throw new Error(`no folder given for claim ${volume.persistentVolumeClaim.claimName}`);
+    return { host: dir, readOnly: !!volume.persistentVolumeClaim.readOnly };
+  }
+  const source = volume.configMap ?? volume.secret;
+  if (!source) throw new Error(`volume ${volume.name}: only emptyDir, configMap, secret and persistentVolumeClaim are supported here`);
+  const kind = volume.configMap ? 'ConfigMap' : 'Secret';
+  const values = valuesOf(find(options.objects, kind, options.namespace, source.name ?? source.secretName));
+  const dir = mkdtempSync(join(options.scratch, `${volume.name}-`));
+  chmodSync(dir, 0o755);
+  const items: Array<{ key: string; path: string; mode?: number }> = source.items ?? Object.keys(values).map((key) => ({ key, path: key }));
+  for (const item of items) {
+    if (values[item.key] === undefined) throw new Error(`${kind} ${source.name ?? source.secretName} has no key ${item.key}`);
+    const file = join(dir, item.path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, values[item.key]!);
+    chmodSync(file, item.mode ?? source.defaultMode ?? 0o644);
+  }
+  return { host: dir, readOnly: true };
+}
+
+function resolveEnv(container: Obj, options: PodRunOptions, runtime: Runtime): Record<string, string> {
+  const env: Record<string, string> = { ...runtime.env };
+  for (const from of container.envFrom ?? []) {
+    const ref = from.secretRef ?? from.configMapRef;
+    Object.assign(env, valuesOf(find(options.objects, from.secretRef ? 'Secret' : 'ConfigMap', options.namespace, ref.name)));
+  }
+  for (const { name, value, valueFrom } of container.env ?? []) {
+    if (value !== undefined) env[name] = expand(value, env);
+    else if (valueFrom?.secretKeyRef) env[name] = valuesOf(find(options.objects, 'Secret', options.namespace, valueFrom.secretKeyRef.name))[valueFrom.secretKeyRef.key] ?? '';
+    else if (valueFrom?.configMapKeyRef) env[name] = valuesOf(find(options.objects, 'ConfigMap', options.namespace, valueFrom.configMapKeyRef.name))[valueFrom.configMapKeyRef.key] ?? '';
+    else if (valueFrom?.fieldRef) env[name] = valueFrom.fieldRef.fieldPath === 'metadata.namespace' ? options.namespace : `test-${valueFrom.fieldRef.fieldPath}`;
+  }
+  return { ...env, ...options.overrides?.[container.name] };
+}
+
+/** `$(VAR)` as the kubelet expands it in command, args and values; `$$(VAR)` stays literal. */
+export function expand(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\$\(|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => (name === undefined ? '$(' : (env[name] ?? match)));
+}
+
+function runContainer(container: Obj, init: boolean, folders: Map<string, { host: string; readOnly: boolean }>, options: PodRunOptions): Promise<ContainerRun> {
+  const runtime = options.runtimeFor(container.image);
+  const env = resolveEnv(container, options, runtime);
+  const security = { ...options.pod.securityContext, ...container.securityContext };
+  const uid = security.runAsUser ?? runtime.user?.uid ?? 0;
+  const gid = security.runAsGroup ?? runtime.user?.gid ?? uid;
+  const messageFile = join(mkdtempSync(join(options.scratch, `${container.name}-message-`)), 'termination-log');
+  writeFileSync(messageFile, '');
+  chmodSync(messageFile, 0o666);
+  const mounts: Mount[] = [...(runtime.mounts ?? []), { host: messageFile, path: container.terminationMessagePath ?? '/dev/termination-log' }];
+  for (const mount of container.volumeMounts ?? []) {
+    const folder = folders.get(mount.name);
+    if (!folder) throw new Error(`container ${container.name} mounts ${mount.name}, which the pod does not define`);
+    const host = mount.subPath ? join(folder.host, mount.subPath) : folder.host;
+    if (!existsSync(host)) mkdirSync(host, { recursive: true });
+    mounts.push({ host, path: mount.mountPath, readOnly: folder.readOnly || !!mount.readOnly });
+  }
+  const argv = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => expand(a, env));
+  if (argv.length === 0) throw new Error(`container ${container.name}: the pod gives no command, and runtimes here have no entrypoints`);
+  const scratch = mkdtempSync(join(options.scratch, `${container.name}-etc-`));
+  const sandbox = sandboxArgs({ mounts, scratch, user: { uid, gid, name: runtime.user?.uid === uid ? runtime.user.name : `uid${uid}` } });
+  const childEnv = { HOME: '/', ...env, PATH: [...runtime.path, '/usr/local/bin', '/usr/bin', '/bin'].join(':') };
+  const chdir = container.workingDir ? ['--chdir', container.workingDir] : [];
+  return new Promise((resolve) => {
+    const child = spawn('bwrap', [...chdir, ...sandbox, ...argv], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (c: Buffer) => (log += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ name: container.name, init, code, log, terminationMessage: readFileSync(messageFile, 'utf8'), env });
+    });
+  });
+}
+
+/** Runs the pod to completion: init containers in order (stopping at the first failure), then the containers. */
+export async function runPod(options: PodRunOptions): Promise<PodRun> {
+  mkdirSync(options.scratch, { recursive: true });
+  const folders = new Map<string, { host: string; readOnly: boolean }>();
+  for (const volume of options.pod.volumes ?? []) folders.set(volume.name, volumeFolder(volume, options));
+  const containers: ContainerRun[] = [];
+  for (const [list, init] of [[options.pod.initContainers ?? [], true], [options.pod.containers ?? [], false]] as const) {
+    for (const container of list) {
+      const run = await runContainer(container, init, folders, options);
+      containers.push(run);
+      if (run.code !== 0) return { phase: 'Failed', containers };
+    }
+  }
+  return { phase: 'Succeeded', containers };
+}
