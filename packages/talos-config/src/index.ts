@@ -2,6 +2,7 @@
 export { TalosClient, TalosApiError } from './api/client.ts';
 export type { ApplyMode, Credentials, Target, EtcdMember } from './api/client.ts';
 export { loadTalosSecrets } from './talos-secrets.ts';
+export { adminClient } from './api/admin.ts';
 export type { TalosSecrets } from './talos-secrets.ts';
 export { LAYER as TALOS_LAYER } from './layer.ts';
 export { kubeCredentialsFromKubeconfig, kubeGet } from './api/kube.ts';

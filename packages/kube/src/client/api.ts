@@ -122,6 +122,23 @@ export class KubeApi {
     return { status: response.httpStatusCode, body: await response.body.text() };
   }
 
+  /**
+   * Sets a workload's replicas through its scale subresource, as `kubectl scale` does, under this API's
+   * field manager. A later apply that renders the same count takes the field back without a conflict.
+   */
+  async scale(ref: ObjectRef, replicas: number): Promise<void> {
+    const { group, version } = gvkOf(ref);
+    const plural = `${ref.kind.toLowerCase()}s`;
+    const path = `/${group ? `apis/${group}` : 'api'}/${version}/namespaces/${ref.metadata.namespace}/${plural}/${ref.metadata.name}/scale?fieldManager=${encodeURIComponent(this.fieldManager)}`;
+    const configuration = (this.objects as unknown as { configuration: Configuration }).configuration;
+    const context = configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
+    context.setHeaderParam('Content-Type', 'application/merge-patch+json');
+    context.setBody(JSON.stringify({ spec: { replicas } }));
+    await configuration.authMethods.default?.applySecurityAuthentication(context);
+    const response = await configuration.httpApi.send(context).toPromise();
+    if (response.httpStatusCode >= 300) throw new KubeApiError(response.httpStatusCode, 'ScaleFailed', `${describe(ref)}: scale to ${replicas}: HTTP ${response.httpStatusCode} ${(await response.body.text()).slice(0, 200)}`);
+  }
+
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     rawModel(ref.apiVersion, ref.kind);
     try {
