@@ -1,0 +1,67 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir } from '@groundwork/testkit';
+import { S3Client, S3Error, sign, uriEncode } from './s3.ts';
+import { startTestStore, type TestStore } from '../../test/s3.ts';
+
+const credentials = { accessKeyId: 'GWTESTKEY0001', secretAccessKey: 'gw-test-secret/with+chars' };
+
+describe('the S3 client against an S3 store that checks signatures', () => {
+  const dir = scratchDir('gw-dr-s3-');
+  let store: TestStore;
+  let client: S3Client;
+
+  beforeAll(async () => {
+    store = await startTestStore({ bucket: 'backups', credentials, region: 'eu-central-003' });
+    client = new S3Client({ endpoint: store.endpoint, region: 'eu-central-003', bucket: 'backups', pathStyle: true, ...credentials });
+  });
+  afterAll(() => store?.stop());
+
+  it('puts, heads, lists, gets and deletes objects, every request signed as AWS\'s own signer signs it', async () => {
+    const file = join(dir, 'object.bin');
+    writeFileSync(file, Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 256)));
+    await client.putFile('lab/postgres/lab-postgres-20261130T013000Z.dump.age', file);
+    await client.putFile('lab/etcd/lab-etcd-20261130T000000Z.db.age', file);
+    expect(await client.head('lab/postgres/lab-postgres-20261130T013000Z.dump.age')).toEqual({ key: 'lab/postgres/lab-postgres-20261130T013000Z.dump.age', size: 300_000 });
+    expect(await client.head('lab/postgres/missing')).toBeUndefined();
+    expect((await client.list('lab/postgres/')).map((o) => o.key)).toEqual(['lab/postgres/lab-postgres-20261130T013000Z.dump.age']);
+    expect((await client.list('lab/')).map((o) => o.key).sort()).toEqual(['lab/etcd/lab-etcd-20261130T000000Z.db.age', 'lab/postgres/lab-postgres-20261130T013000Z.dump.age']);
+    await client.getFile('lab/etcd/lab-etcd-20261130T000000Z.db.age', join(dir, 'back.bin'));
+    expect(readFileSync(join(dir, 'back.bin')).equals(readFileSync(file))).toBe(true);
+    await client.delete('lab/etcd/lab-etcd-20261130T000000Z.db.age');
+    expect(await client.list('lab/etcd/')).toEqual([]);
+    expect(store.refused).toEqual([]);
+    expect(store.requests).toContain('PUT /backups/lab/postgres/lab-postgres-20261130T013000Z.dump.age');
+  });
+
+  it('is refused with the store\'s own error when the key is wrong, and says which call failed', async () => {
+    const wrong = new S3Client({ ...client.config, secretAccessKey: 'not-the-secret' });
+    const error = (await wrong.list('lab/').catch((e: unknown) => e)) as S3Error;
+    expect(error).toBeInstanceOf(S3Error);
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(/^S3 GET 127\.0\.0\.1:\d+\/backups: SignatureDoesNotMatch/);
+    const missing = new S3Client({ ...client.config, bucket: 'no-such-bucket' });
+    await expect(missing.list('')).rejects.toThrow(/NoSuchBucket/);
+    const gone = new S3Client({ ...client.config, endpoint: 'http://127.0.0.1:1' });
+    await expect(gone.list('')).rejects.toThrow(/^S3 GET 127\.0\.0\.1:1\/backups: connect ECONNREFUSED/);
+  });
+
+  it('addresses a bucket in the host name when path style is off', () => {
+    const hosted = new S3Client({ ...client.config, endpoint: 'https://s3.eu-central-003.backblazeb2.com', pathStyle: false });
+    expect(hosted.url('a/b.age').href).toBe('https://backups.s3.eu-central-003.backblazeb2.com/a/b.age');
+    expect(client.url('a/b.age').href).toBe(`${store.endpoint}/backups/a/b.age`);
+  });
+
+  it('matches the example signature of the AWS Signature Version 4 documentation', () => {
+    // The GET Object example of the S3 SigV4 documentation: its well-known key, date, headers and signature.
+    const headers = sign(
+      { region: 'us-east-1', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+      { method: 'GET', url: new URL('https://examplebucket.s3.amazonaws.com/test.txt'), headers: { range: 'bytes=0-9' }, payloadHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', now: new Date('2013-05-24T00:00:00Z') },
+    );
+    expect(headers.authorization).toBe(
+      'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+    );
+    expect(uriEncode('a b/ü+', true)).toBe('a%20b/%C3%BC%2B');
+  });
+});
