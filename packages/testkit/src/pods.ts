@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sandboxArgs, type Mount } from './sandbox.ts';
 
@@ -93,6 +93,8 @@ function volumeFolder(volume: Obj, options: PodRunOptions): { host: string; read
   const values = valuesOf(find(options.objects, kind, options.namespace, source.name ?? source.secretName));
   const dir = mkdtempSync(join(options.scratch, `${volume.name}-`));
   chmodSync(dir, 0o755);
+  // The kubelet gives the pod's fsGroup the volume's files, so modes like 0440 let the pod's users read them.
+  const fsGroup = options.pod.securityContext?.fsGroup as number | undefined;
   const items: Array<{ key: string; path: string; mode?: number }> = source.items ?? Object.keys(values).map((key) => ({ key, path: key }));
   for (const item of items) {
     if (values[item.key] === undefined) throw new Error(`${kind} ${source.name ?? source.secretName} has no key ${item.key}`);
@@ -100,6 +102,7 @@ function volumeFolder(volume: Obj, options: PodRunOptions): { host: string; read
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, values[item.key]!);
     chmodSync(file, item.mode ?? source.defaultMode ?? 0o644);
+    if (fsGroup !== undefined) chownSync(file, 0, fsGroup);
   }
   return { host: dir, readOnly: true };
 }
@@ -144,7 +147,8 @@ function runContainer(container: Obj, init: boolean, folders: Map<string, { host
   const argv = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => expand(a, env));
   if (argv.length === 0) throw new Error(`container ${container.name}: the pod gives no command, and runtimes here have no entrypoints`);
   const scratch = mkdtempSync(join(options.scratch, `${container.name}-etc-`));
-  const sandbox = sandboxArgs({ mounts, scratch, user: { uid, gid, name: runtime.user?.uid === uid ? runtime.user.name : `uid${uid}` } });
+  const fsGroup = options.pod.securityContext?.fsGroup as number | undefined;
+  const sandbox = sandboxArgs({ mounts, scratch, user: { uid, gid, name: runtime.user && runtime.user.uid === uid ? runtime.user.name : `uid${uid}`, groups: [gid, ...(fsGroup !== undefined && fsGroup !== gid ? [fsGroup] : [])] } });
   const childEnv = { HOME: '/', ...env, PATH: [...runtime.path, '/usr/local/bin', '/usr/bin', '/bin'].join(':') };
   const chdir = container.workingDir ? ['--chdir', container.workingDir] : [];
   return new Promise((resolve) => {

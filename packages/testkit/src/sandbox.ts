@@ -24,7 +24,7 @@ export interface Mount {
 export interface SandboxOptions {
   mounts: Mount[];
   /** The user the container runs as (runAsUser/runAsGroup); the host's passwd gains an entry when it lacks one. */
-  user?: { uid: number; gid: number; name?: string };
+  user?: { uid: number; gid: number; name?: string; groups?: number[] };
   /** A scratch folder for the generated passwd and group files. */
   scratch: string;
 }
@@ -91,6 +91,6 @@ export function sandboxArgs(options: SandboxOptions): string[] {
     args.push('--ro-bind', withUser(options.scratch, 'group', `${name}:x:${gid}:`, gid), '/etc/group');
   }
   args.push('--');
-  if (options.user) args.push('setpriv', `--reuid=${options.user.uid}`, `--regid=${options.user.gid}`, '--clear-groups', '--');
+  if (options.user) args.push('setpriv', `--reuid=${options.user.uid}`, `--regid=${options.user.gid}`, ...(options.user.groups?.length ? [`--groups=${options.user.groups.join(',')}`] : ['--clear-groups']), '--');
   return args;
 }

@@ -1,10 +1,16 @@
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptFile, readIdentities } from './crypto.ts';
 import { IntegrityError, checkBackup, type N8nExport } from './integrity.ts';
 import { kindFolder, parseBackupFile, pickBackup, type BackupName, type Kind } from './naming.ts';
 import { prefixFor, targetsOf, type Settings } from './settings.ts';
 import type { Target } from './targets.ts';
+
+/**
+ * What fetch writes is readable by the group too: in a pod the next step (pg_restore, n8n's import) runs as
+ * another user that shares the pod's fsGroup, and the work folder is the pod's alone.
+ */
+const SHARED_MODE = 0o640;
 
 export interface StoredBackup extends BackupName {
   size: number;
@@ -35,8 +41,8 @@ export async function listBackups(settings: Settings, target: Target, kind: Kind
 function unpackN8nExport(file: string, dir: string): void {
   const bundle = JSON.parse(readFileSync(file, 'utf8')) as N8nExport;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'workflows.json'), `${JSON.stringify(bundle.workflows, null, 2)}\n`, { mode: 0o600 });
-  writeFileSync(join(dir, 'credentials.json'), `${JSON.stringify(bundle.credentials, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'workflows.json'), `${JSON.stringify(bundle.workflows, null, 2)}\n`, { mode: SHARED_MODE });
+  writeFileSync(join(dir, 'credentials.json'), `${JSON.stringify(bundle.credentials, null, 2)}\n`, { mode: SHARED_MODE });
 }
 
 /** A rename, or across file systems a copy that appears only when complete. */
@@ -90,7 +96,10 @@ export async function fetchBackup(settings: Settings, kind: Kind, out: string, o
       throw new IntegrityError(`${chosen.file} decrypted, but ${(error as Error).message}`);
     }
     if (kind === 'n8n') unpackN8nExport(plain, out);
-    else moveInto(plain, out);
+    else {
+      moveInto(plain, out);
+      chmodSync(out, SHARED_MODE);
+    }
     const fetched: FetchedBackup = { kind, file: chosen.file, takenAt: new Date(chosen.takenAt).toISOString(), target: source.label, bytes: chosen.size, check };
     writeFileSync(`${out}.json`, `${JSON.stringify(fetched, null, 2)}\n`);
     return fetched;

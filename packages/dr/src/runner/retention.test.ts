@@ -3,7 +3,6 @@ import { backupFile, parseBackupFile, pickBackup, stamp } from './naming.ts';
 import { isoWeek, keep, parseRetention } from './retention.ts';
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 describe('backup names', () => {

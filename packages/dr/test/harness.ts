@@ -1,0 +1,152 @@
+import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { expect } from 'vitest';
+import { loadCluster, type LoadedCluster } from '@groundwork/cluster';
+import { allObjects, kubeLayerMain, readRenderedLayer, type KubeObject } from '@groundwork/kube';
+import { n8nLayer } from '@groundwork/n8n';
+import { decryptManifest, sopsSecretSource } from '@groundwork/secrets-sops';
+import { runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
+import { runPod, type PodRun, type Runtime } from '@groundwork/testkit/pods';
+import { postgresBin } from '@groundwork/testkit/services';
+import type { FakeKubeApi } from '@groundwork/testkit/kube';
+import { main as generateDr } from '../src/generate.ts';
+import { IMAGES, IMAGE_USERS } from '../src/versions.ts';
+
+/**
+ * The dr layer rendered for a test: the pi-fleet example in a scratch copy of the workspace, its bucket
+ * pointed at the test's store, rendered by the real generate scripts, read back with its Secrets decrypted
+ * in memory, and its pods run with real programs by the testkit's kubelet stand-in.
+ */
+
+const repo = join(import.meta.dirname, '..', '..', '..');
+export const CLUSTER = 'pi-fleet';
+
+export interface Rendered {
+  ws: ScratchWorkspace;
+  cluster: LoadedCluster;
+  /** The dr layer's objects and decrypted Secrets. */
+  dr: KubeObject[];
+  /** The n8n layer's objects and decrypted Secrets. */
+  n8n: KubeObject[];
+}
+
+async function read(root: string, cluster: LoadedCluster, layer: string): Promise<KubeObject[]> {
+  const rendered = readRenderedLayer(root, cluster.name, layer);
+  if (!rendered) throw new Error(`${layer} is not rendered`);
+  const secrets = await Promise.all(rendered.secrets.map((s) => decryptManifest(s.data, cluster, `${s.namespace}/${s.name}`)));
+  return [...allObjects(rendered), ...secrets];
+}
+
+/** Renders n8n and dr for pi-fleet with its cluster file edited first. */
+export async function renderPiFleet(edit: (text: string) => string): Promise<Rendered> {
+  const ws = scratchWorkspace({}, {
+    n8n: `export { default } from ${JSON.stringify(join(repo, 'packages/n8n/src/secrets.ts'))};\n`,
+    dr: `export { default } from ${JSON.stringify(join(repo, 'packages/dr/src/secrets.ts'))};\n`,
+  });
+  cpSync(join(repo, 'clusters', CLUSTER), join(ws.root, 'clusters', CLUSTER), { recursive: true, filter: (src) => !src.includes('/rendered') });
+  cpSync(join(repo, '.sops.yaml'), join(ws.root, '.sops.yaml'));
+  const file = join(ws.root, 'clusters', CLUSTER, 'cluster.yaml');
+  writeFileSync(file, edit(readFileSync(file, 'utf8')));
+  for (const generate of [kubeLayerMain('generate', n8nLayer, sopsSecretSource), generateDr]) {
+    const result = await runIn(ws.root, generate, [`--cluster=${CLUSTER}`]);
+    expect(result.code, result.stderr).toBe(0);
+  }
+  const cluster = loadCluster(ws.root, CLUSTER);
+  return { ws, cluster, dr: await read(ws.root, cluster, 'dr'), n8n: await read(ws.root, cluster, 'n8n') };
+}
+
+/** pi-fleet's bucket moved to the test store, plus a volume target. */
+export const toTestStore = (endpoint: string) => (text: string) =>
+  text.replace('endpoint: https://s3.eu-central-003.backblazeb2.com', `endpoint: ${endpoint}`).replace('  dr:\n    enabled: true\n', '  dr:\n    enabled: true\n    volume: { size: 5Gi }\n');
+
+export function secretValue(objects: KubeObject[], namespace: string, name: string, key: string): string {
+  const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === name && o.metadata.namespace === namespace);
+  const data = (secret?.data ?? {}) as Record<string, string>;
+  const stringData = (secret?.stringData ?? {}) as Record<string, string>;
+  const value = stringData[key] ?? (data[key] !== undefined ? Buffer.from(data[key]!, 'base64').toString('utf8') : undefined);
+  if (value === undefined) throw new Error(`no Secret ${namespace}/${name} with key ${key}`);
+  return value;
+}
+
+/** The pod spec of a rendered CronJob or Job. */
+export function podSpecOf(objects: KubeObject[], kind: 'CronJob' | 'Job', name: string): Record<string, unknown> {
+  const object = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!object) throw new Error(`no ${kind} ${name}`);
+  const spec = object.spec as { jobTemplate?: { spec: { template: { spec: Record<string, unknown> } } }; template?: { spec: Record<string, unknown> } };
+  return (spec.jobTemplate?.spec ?? spec).template!.spec;
+}
+
+/**
+ * What each image provides on this machine: Node 24 for the runner, Debian's PostgreSQL programs for the
+ * PostgreSQL image, the npm-installed n8n (mounted where any user can read it) for the n8n image.
+ */
+export function runtimes(options: { n8nInstall?: string } = {}): (image: string) => Runtime {
+  const node = dirname(process.execPath);
+  return (image) => {
+    if (image === IMAGES.runner) return { path: [node], user: { uid: IMAGE_USERS.runner, gid: IMAGE_USERS.runner, name: 'node' } };
+    if (image === IMAGES.postgres) return { path: [postgresBin()], user: { uid: IMAGE_USERS.postgres, gid: IMAGE_USERS.postgres, name: 'postgres' }, env: { LANG: 'C.UTF-8' } };
+    if (image === IMAGES.n8n) {
+      if (!options.n8nInstall) throw new Error('this test has no n8n install for the n8n image');
+      const bin = scratchDir('gw-n8n-bin-');
+      writeFileSync(join(bin, 'n8n'), '#!/bin/sh\nexec node /opt/n8n/node_modules/n8n/bin/n8n "$@"\n');
+      chmodSync(bin, 0o755);
+      chmodSync(join(bin, 'n8n'), 0o755);
+      return { path: ['/opt/n8n-bin', node], mounts: [{ host: options.n8nInstall, path: '/opt/n8n', readOnly: true }, { host: bin, path: '/opt/n8n-bin', readOnly: true }], user: { uid: IMAGE_USERS.n8n, gid: IMAGE_USERS.n8n, name: 'node' } };
+    }
+    throw new Error(`no runtime for image ${image}`);
+  };
+}
+
+/** A folder standing in for the volume target's claim, writable by the jobs' users. */
+export function claimFolder(): string {
+  const dir = scratchDir('gw-dr-volume-');
+  chmodSync(dir, 0o777);
+  return dir;
+}
+
+/**
+ * A kubelet for the test API server: when a Job is written it runs the Job's pod with `runPod`, then
+ * records the pod (its containers' exit codes and termination messages) and the Job's outcome, as the
+ * cluster's controllers would. Deployments are marked rolled out.
+ */
+export function kubelet(api: FakeKubeApi, options: { runtimeFor: (image: string) => Runtime; claims?: Record<string, string>; overrides?: (job: KubeObject) => Record<string, Record<string, string>> }): { runs: PodRun[]; settled: () => Promise<void> } {
+  const runs: PodRun[] = [];
+  const pending: Array<Promise<void>> = [];
+  const started = new Set<string>();
+  api.controllers.push((object, fake) => {
+    if (object.kind === 'Deployment') fake.rollOut(object);
+    if (object.kind !== 'Job') return;
+    const key = `${object.metadata.namespace}/${object.metadata.name}/${String(object.metadata.uid ?? '')}`;
+    if (started.has(key)) return;
+    started.add(key);
+    const namespace = object.metadata.namespace!;
+    const inNamespace = (kind: string) => fake.store.list(fake.type('v1', kind), namespace);
+    const pod = (object.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    pending.push(
+      (async () => {
+        const scratch = scratchDir('gw-kubelet-');
+        mkdirSync(scratch, { recursive: true });
+        const run = await runPod({ pod, namespace, objects: [...inNamespace('ConfigMap'), ...inNamespace('Secret')], runtimeFor: options.runtimeFor, claims: options.claims ?? {}, overrides: options.overrides?.(object) ?? {}, scratch });
+        runs.push(run);
+        const terminated = (c: PodRun['containers'][number]) => ({ name: c.name, state: { terminated: { exitCode: c.code ?? 137, message: c.terminationMessage || c.log.slice(-2000) } } });
+        const podName = `${object.metadata.name}-${Math.random().toString(36).slice(2, 7)}`;
+        fake.seed({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: podName, namespace, labels: { 'job-name': object.metadata.name, 'batch.kubernetes.io/job-name': object.metadata.name }, creationTimestamp: new Date().toISOString() },
+          spec: pod,
+        });
+        fake.setStatus('v1', 'Pod', podName, namespace, {
+          phase: run.phase,
+          initContainerStatuses: run.containers.filter((c) => c.init).map(terminated),
+          containerStatuses: run.containers.filter((c) => !c.init).map(terminated),
+        });
+        if (fake.get('batch/v1', 'Job', object.metadata.name, namespace)) {
+          const ok = run.phase === 'Succeeded';
+          fake.setStatus('batch/v1', 'Job', object.metadata.name, namespace, ok ? { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } : { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] });
+        }
+      })(),
+    );
+  });
+  return { runs, settled: async () => void (await Promise.all(pending)) };
+}
