@@ -5,7 +5,7 @@ import type { PemPair } from '../src/bundle/bundle.ts';
 
 /** Certificates the test servers need, issued from a bundle's CAs the way Talos's own services issue them. */
 
-export function issue(ca: PemPair, caName: string[], options: { organization?: string[]; commonName?: string; ips?: string[]; extKeyUsage: ExtKeyUsage[]; algorithm?: 'ed25519' | 'ecdsa-p256' }): PemPair {
+export function issue(ca: PemPair, caName: string[], options: { organization?: string[]; commonName?: string; ips?: string[]; dnsNames?: string[]; extKeyUsage: ExtKeyUsage[]; algorithm?: 'ed25519' | 'ecdsa-p256' }): PemPair {
   const caKey = loadPrivateKey(ca.key);
   const keys = generateKeyPair(options.algorithm ?? (caKey.asymmetricKeyType === 'ed25519' ? 'ed25519' : 'ecdsa-p256'));
   const now = wholeSeconds(new Date(Date.now() - HOUR_MS));
@@ -19,6 +19,7 @@ export function issue(ca: PemPair, caName: string[], options: { organization?: s
     keyUsage: ['digitalSignature', 'keyEncipherment'],
     extKeyUsage: options.extKeyUsage,
     ...(options.ips ? { ipAddresses: options.ips } : {}),
+    ...(options.dnsNames ? { dnsNames: options.dnsNames } : {}),
   });
   return { crt: pem, key: standardKeyPem(privateKeyPem(keys.privateKey)) };
 }

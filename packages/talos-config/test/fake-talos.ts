@@ -11,7 +11,9 @@ import { issue, selfSigned, tarGz } from './certs.ts';
  * bundle, so the client's real code path runs end to end. It models what the apply flow depends on:
  * maintenance mode (self-signed, no client certificate, Version and ApplyConfiguration only), the reboot into
  * mutual TLS after a config is applied, apid's check that a client certificate's EKU is exactly ClientAuth,
- * one etcd bootstrap, the kubeconfig tar.gz stream and the health check.
+ * one etcd bootstrap, the kubeconfig tar.gz stream, the health check, and etcd snapshots streamed from
+ * whatever `snapshot` returns (a real etcd's, in the dr tests) to the roles Talos allows them (admin,
+ * operator, etcd:backup: what a Kubernetes pod gets through a talos.dev ServiceAccount).
  */
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -32,7 +34,12 @@ interface NodeSpec {
   ip: string;
   controlPlane: boolean;
   talosVersion: string;
+  /** Names the serving certificate carries besides the IP (Talos adds talos.default for Kubernetes access). */
+  dnsNames?: string[];
 }
+
+/** The roles each call accepts besides os:admin, from Talos's authorization map. */
+const ROLES: Record<string, string[]> = { etcdSnapshot: ['os:operator', 'os:etcd:backup'], etcdMemberList: ['os:operator', 'os:reader', 'os:etcd:backup'], version: ['os:operator', 'os:reader'] };
 
 type Callback = (error: Partial<grpc.ServiceError> | null, value?: unknown) => void;
 
@@ -44,6 +51,10 @@ export class FakeTalosNode {
   mode: 'maintenance' | 'configured';
   config: string | undefined;
   applyCalls: Array<{ mode: string; dryRun: boolean }> = [];
+  /** The bytes EtcdSnapshot streams; `fault: 'abort'` ends the stream with an error halfway through. */
+  snapshot: { bytes: () => Buffer; fault?: 'abort' } | undefined;
+  /** Who asked for a snapshot, by the roles of their certificate. */
+  snapshotCallers: string[][] = [];
   private server: grpc.Server | undefined;
   private readonly bundle: SecretsBundle;
   private readonly state: SharedState;
@@ -62,18 +73,23 @@ export class FakeTalosNode {
       const own = selfSigned(this.spec.ip);
       return grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(own.crt), private_key: Buffer.from(own.key) }], false);
     }
-    const serving = issue(this.bundle.certs.os, ['talos'], { ips: [this.spec.ip], extKeyUsage: ['serverAuth'] });
+    const serving = issue(this.bundle.certs.os, ['talos'], { ips: [this.spec.ip], ...(this.spec.dnsNames ? { dnsNames: this.spec.dnsNames } : {}), extKeyUsage: ['serverAuth'] });
     return grpc.ServerCredentials.createSsl(Buffer.from(this.bundle.certs.os.crt), [{ cert_chain: Buffer.from(serving.crt), private_key: Buffer.from(serving.key) }], true);
   }
 
-  /** What apid checks on every call in normal mode: EKU exactly [ClientAuth] and an admin role. */
-  private authorize(call: { getAuthContext(): { sslPeerCertificate?: { ext_key_usage?: string[]; subject?: { O?: string | string[] } } } }): string | undefined {
+  /** The roles of the caller's certificate (its organizations). */
+  private roles(call: { getAuthContext(): { sslPeerCertificate?: { subject?: { O?: string | string[] } } } }): string[] {
+    return ([] as string[]).concat(call.getAuthContext().sslPeerCertificate?.subject?.O ?? []);
+  }
+
+  /** What apid checks on every call in normal mode: EKU exactly [ClientAuth] and a role the call allows. */
+  private authorize(call: { getAuthContext(): { sslPeerCertificate?: { ext_key_usage?: string[]; subject?: { O?: string | string[] } } } }, method = ''): string | undefined {
     if (this.mode === 'maintenance') return undefined;
     const cert = call.getAuthContext().sslPeerCertificate;
     const eku = cert?.ext_key_usage ?? [];
     if (eku.length !== 1 || eku[0] !== CLIENT_AUTH) return 'client certificate extended key usage must be exactly ClientAuth';
-    const roles = ([] as string[]).concat(cert?.subject?.O ?? []);
-    if (!roles.includes('os:admin')) return `role ${roles.join(',') || 'none'} is not allowed`;
+    const roles = this.roles(call);
+    if (!roles.some((r) => r === 'os:admin' || (ROLES[method] ?? []).includes(r))) return `role ${roles.join(',') || 'none'} is not allowed`;
     return undefined;
   }
 
@@ -116,7 +132,17 @@ export class FakeTalosNode {
           guard(call, callback, false, () =>
             callback(null, { messages: [{ metadata, members: this.state.etcdMembers.map((hostname, i) => ({ id: String(i + 1), hostname, peerUrls: [], clientUrls: [], isLearner: false })) }] }),
           ),
-        etcdSnapshot: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
+        etcdSnapshot: (call: grpc.ServerWritableStream<unknown, unknown> & Parameters<FakeTalosNode['authorize']>[0]) => {
+          const problem = this.authorize(call, 'etcdSnapshot') ?? (this.mode === 'maintenance' ? 'not available in maintenance mode' : undefined);
+          // A status after messages goes out as trailers: emit the error (destroy would drop the call silently).
+          if (problem) return void call.emit('error', Object.assign(new Error(problem), denied(problem)));
+          this.snapshotCallers.push(this.roles(call));
+          const bytes = this.snapshot?.bytes() ?? Buffer.alloc(0);
+          const end = this.snapshot?.fault === 'abort' ? Math.floor(bytes.length / 2) : bytes.length;
+          for (let i = 0; i < end; i += 32_768) call.write({ metadata, bytes: bytes.subarray(i, Math.min(i + 32_768, end)) });
+          if (this.snapshot?.fault === 'abort') return void call.emit('error', Object.assign(new Error('etcd: connection lost'), { code: grpc.status.UNAVAILABLE, details: 'etcd: connection lost' }));
+          call.end();
+        },
         kubeconfig: (call: grpc.ServerWritableStream<unknown, unknown> & Parameters<FakeTalosNode['authorize']>[0]) => {
           const problem = this.authorize(call);
           if (problem) return call.destroy(Object.assign(new Error(problem), denied(problem)));

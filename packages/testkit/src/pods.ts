@@ -50,6 +50,8 @@ export interface PodRunOptions {
    */
   overrides?: Record<string, Record<string, string>>;
   scratch: string;
+  /** Names the pod resolves (Service names), to addresses on this machine. */
+  hosts?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -148,7 +150,7 @@ function runContainer(container: Obj, init: boolean, folders: Map<string, { host
   if (argv.length === 0) throw new Error(`container ${container.name}: the pod gives no command, and runtimes here have no entrypoints`);
   const scratch = mkdtempSync(join(options.scratch, `${container.name}-etc-`));
   const fsGroup = options.pod.securityContext?.fsGroup as number | undefined;
-  const sandbox = sandboxArgs({ mounts, scratch, user: { uid, gid, name: runtime.user && runtime.user.uid === uid ? runtime.user.name : `uid${uid}`, groups: [gid, ...(fsGroup !== undefined && fsGroup !== gid ? [fsGroup] : [])] } });
+  const sandbox = sandboxArgs({ mounts, scratch, ...(options.hosts ? { hosts: options.hosts } : {}), user: { uid, gid, name: runtime.user && runtime.user.uid === uid ? runtime.user.name : `uid${uid}`, groups: [gid, ...(fsGroup !== undefined && fsGroup !== gid ? [fsGroup] : [])] } });
   const childEnv = { HOME: '/', ...env, PATH: [...runtime.path, '/usr/local/bin', '/usr/bin', '/bin'].join(':') };
   const chdir = container.workingDir ? ['--chdir', container.workingDir] : [];
   return new Promise((resolve) => {

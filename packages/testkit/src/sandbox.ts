@@ -25,8 +25,10 @@ export interface SandboxOptions {
   mounts: Mount[];
   /** The user the container runs as (runAsUser/runAsGroup); the host's passwd gains an entry when it lacks one. */
   user?: { uid: number; gid: number; name?: string; groups?: number[] };
-  /** A scratch folder for the generated passwd and group files. */
+  /** A scratch folder for the generated passwd, group and hosts files. */
   scratch: string;
+  /** Names the container resolves, as cluster DNS would (talos.default → where the test's server listens). */
+  hosts?: Record<string, string>;
 }
 
 const SKIP = new Set(['proc', 'dev', 'sys']);
@@ -89,6 +91,11 @@ export function sandboxArgs(options: SandboxOptions): string[] {
     const { uid, gid, name = `user${uid}` } = options.user;
     args.push('--ro-bind', withUser(options.scratch, 'passwd', `${name}:x:${uid}:${gid}::/nonexistent:/usr/sbin/nologin`, uid), '/etc/passwd');
     args.push('--ro-bind', withUser(options.scratch, 'group', `${name}:x:${gid}:`, gid), '/etc/group');
+  }
+  if (options.hosts && Object.keys(options.hosts).length) {
+    const file = join(options.scratch, 'hosts');
+    writeFileSync(file, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n${Object.entries(options.hosts).map(([name, ip]) => `${ip} ${name}`).join('\n')}\n`);
+    args.push('--ro-bind', file, '/etc/hosts');
   }
   args.push('--');
   if (options.user) args.push('setpriv', `--reuid=${options.user.uid}`, `--regid=${options.user.gid}`, ...(options.user.groups?.length ? [`--groups=${options.user.groups.join(',')}`] : ['--clear-groups']), '--');

@@ -31,6 +31,15 @@ export function readTalosconfig(file: string): TalosEndpoint {
   return { host: match[1]!, port: Number(match[2] ?? 50000), ca: b64(context.ca), crt: b64(context.crt), key: standardPem(b64(context.key)) };
 }
 
+/** grpc-message is percent-encoded on the wire. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Field 2 (`bytes`) and the error of field 1 (`metadata`) of a common.Data message. */
 function decodeData(message: Buffer): { bytes: Buffer[]; error?: string } {
   const bytes: Buffer[] = [];
@@ -102,10 +111,14 @@ export function etcdSnapshot(endpoint: TalosEndpoint, file: string, options: { s
     });
     let status: string | undefined;
     let message = '';
-    stream.on('response', (headers) => {
-      if (headers['grpc-status'] !== undefined) [status, message] = [String(headers['grpc-status']), String(headers['grpc-message'] ?? '')];
-    });
-    stream.on('trailers', (trailers) => [status, message] = [String(trailers['grpc-status']), decodeURIComponent(String(trailers['grpc-message'] ?? ''))]);
+    // The status comes in the trailers, or in the headers of a response that has no messages.
+    const statusFrom = (headers: Record<string, unknown>) => {
+      if (headers['grpc-status'] === undefined) return;
+      status = String(headers['grpc-status']);
+      message = percentDecoded(String(headers['grpc-message'] ?? ''));
+    };
+    stream.on('response', statusFrom);
+    stream.on('trailers', statusFrom);
     stream.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
       while (pending.length >= 5) {
