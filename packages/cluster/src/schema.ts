@@ -198,6 +198,7 @@ export const Features = z.strictObject({
       n8nSchedule: cron.default('45 1 * * *').describe('Workflows and credentials exported with n8n\'s own commands (cron, UTC).'),
       retention: z
         .strictObject({
+          last: z.number().int().min(0).max(100).default(4).describe('Keep this many newest backups, whenever they were taken (several a day of etcd).'),
           daily: z.number().int().min(0).max(366).default(7).describe('Keep the newest backup of each of this many days.'),
           weekly: z.number().int().min(0).max(520).default(4).describe('Keep the newest backup of each of this many ISO weeks.'),
           monthly: z.number().int().min(0).max(120).default(6).describe('Keep the newest backup of each of this many months.'),

@@ -194,8 +194,8 @@ function checkDr(cluster: Cluster, error: (path: string, message: string) => voi
   if (!dr.enabled) return;
   if (!dr.s3 && !dr.volume) error('features.dr', 'backups need somewhere to go: set s3 (a bucket, off-site) or volume, or both');
   if (cluster.sops.age.length === 0) error('features.dr', 'backups are encrypted to the cluster\'s age recipients, and sops.age lists none');
-  const { daily, weekly, monthly } = dr.retention;
-  if (daily + weekly + monthly === 0) error('features.dr.retention', 'keeps nothing: every backup would be deleted right after it is taken');
+  const { last, daily, weekly, monthly } = dr.retention;
+  if (last + daily + weekly + monthly === 0) error('features.dr.retention', 'keeps nothing: every backup would be deleted right after it is taken');
 }
 
 /** An IANA zone name the runtime knows (n8n's date libraries read the same database); offsets are not zones. */

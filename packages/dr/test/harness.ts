@@ -1,4 +1,5 @@
 import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { loadCluster, type LoadedCluster } from '@groundwork/cluster';
@@ -80,10 +81,14 @@ export function podSpecOf(objects: KubeObject[], kind: 'CronJob' | 'Job', name: 
  * What each image provides on this machine: Node 24 for the runner, Debian's PostgreSQL programs for the
  * PostgreSQL image, the npm-installed n8n (mounted where any user can read it) for the n8n image.
  */
+/** The workspace's Node 24 (the npm `node` package), whatever Node runs the tests: the images run Node 24. */
+export const NODE = createRequire(import.meta.url).resolve('node/bin/node');
+
 export function runtimes(options: { n8nInstall?: string } = {}): (image: string) => Runtime {
-  const node = dirname(process.execPath);
+  // Mounted where an image keeps its programs: the pods mount their work folder at /work, over this repository.
+  const node = { host: dirname(NODE), path: '/opt/node/bin', readOnly: true };
   return (image) => {
-    if (image === IMAGES.runner) return { path: [node], user: { uid: IMAGE_USERS.runner, gid: IMAGE_USERS.runner, name: 'node' } };
+    if (image === IMAGES.runner) return { path: [node.path], mounts: [node], user: { uid: IMAGE_USERS.runner, gid: IMAGE_USERS.runner, name: 'node' } };
     if (image === IMAGES.postgres) return { path: [postgresBin()], user: { uid: IMAGE_USERS.postgres, gid: IMAGE_USERS.postgres, name: 'postgres' }, env: { LANG: 'C.UTF-8' } };
     if (image === IMAGES.n8n) {
       if (!options.n8nInstall) throw new Error('this test has no n8n install for the n8n image');
@@ -91,7 +96,7 @@ export function runtimes(options: { n8nInstall?: string } = {}): (image: string)
       writeFileSync(join(bin, 'n8n'), '#!/bin/sh\nexec node /opt/n8n/node_modules/n8n/bin/n8n "$@"\n');
       chmodSync(bin, 0o755);
       chmodSync(join(bin, 'n8n'), 0o755);
-      return { path: ['/opt/n8n-bin', node], mounts: [{ host: options.n8nInstall, path: '/opt/n8n', readOnly: true }, { host: bin, path: '/opt/n8n-bin', readOnly: true }], user: { uid: IMAGE_USERS.n8n, gid: IMAGE_USERS.n8n, name: 'node' } };
+      return { path: ['/opt/n8n-bin', node.path], mounts: [node, { host: options.n8nInstall, path: '/opt/n8n', readOnly: true }, { host: bin, path: '/opt/n8n-bin', readOnly: true }], user: { uid: IMAGE_USERS.n8n, gid: IMAGE_USERS.n8n, name: 'node' } };
     }
     throw new Error(`no runtime for image ${image}`);
   };

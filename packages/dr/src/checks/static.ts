@@ -102,7 +102,7 @@ const coverage: StaticCheck = {
     const { retention, s3 } = cluster.config.features.dr;
     const notes = backupPlan(cluster.config).map((p) => `${p.kind}: "${p.schedule}" (UTC), up to ${Math.round(longestGapSeconds(p.schedule) / 3600)}h of changes lost (RPO); alert after ${Math.round(p.allowedAgeSeconds / 3600)}h without a good run`);
     const depth = retention.monthly ? `${retention.monthly} months` : retention.weekly ? `${retention.weekly} weeks` : `${retention.daily} days`;
-    notes.push(`retention keeps ${retention.daily} daily, ${retention.weekly} weekly and ${retention.monthly} monthly backups per kind: about ${depth} back`);
+    notes.push(`retention keeps the ${retention.last} newest, ${retention.daily} daily, ${retention.weekly} weekly and ${retention.monthly} monthly backups per kind: about ${depth} back`);
     const problems: string[] = [];
     if (s3 && new URL(s3.endpoint).protocol === 'http:' && !/^\d+\.\d+\.\d+\.\d+$/.test(new URL(s3.endpoint).hostname)) {
       problems.push(`features.dr.s3.endpoint: ${s3.endpoint} is plain HTTP to a host name: use https (the backups are encrypted, the bucket's traffic would not be)`);

@@ -8,8 +8,8 @@ export type Env = NonNullable<ContainerSpec['env']>;
 
 /** Retention as the runner reads it. */
 export function retentionText(cluster: LoadedCluster): string {
-  const { daily, weekly, monthly } = cluster.config.features.dr.retention;
-  return `daily=${daily},weekly=${weekly},monthly=${monthly}`;
+  const { last, daily, weekly, monthly } = cluster.config.features.dr.retention;
+  return `last=${last},daily=${daily},weekly=${weekly},monthly=${monthly}`;
 }
 
 /** What every runner container is told: the cluster, its recipients, retention, and the targets. */

@@ -39,9 +39,9 @@ describe('backup names', () => {
 
 describe('retention', () => {
   it('reads the runner\'s setting and refuses one that keeps nothing', () => {
-    expect(parseRetention('daily=7,weekly=4,monthly=6')).toEqual({ daily: 7, weekly: 4, monthly: 6 });
+    expect(parseRetention('last=4,daily=7,weekly=4,monthly=6')).toEqual({ last: 4, daily: 7, weekly: 4, monthly: 6 });
     expect(() => parseRetention('daily=0')).toThrow(/keeps nothing/);
-    expect(() => parseRetention('hourly=3')).toThrow(/not daily=N/);
+    expect(() => parseRetention('hourly=3')).toThrow(/is not last=N, daily=N, weekly=N or monthly=N/);
   });
 
   it('numbers ISO weeks across year ends', () => {
@@ -53,7 +53,7 @@ describe('retention', () => {
 
   it('keeps exactly the configured days, weeks and months across a simulated season of backups', () => {
     // Four runs a day (every six hours) from 1 August to 30 November 2026, pruning after each run as the job does.
-    const policy = { daily: 7, weekly: 4, monthly: 3 };
+    const policy = { last: 0, daily: 7, weekly: 4, monthly: 3 };
     let stored: number[] = [];
     for (let t = Date.UTC(2026, 7, 1); t <= Date.UTC(2026, 10, 30, 18); t += 6 * HOUR) {
       stored.push(t);
@@ -77,10 +77,17 @@ describe('retention', () => {
     expect(days[0]).toBe('2026-09-30');
   });
 
+  it('keeps the newest few whenever they were taken, so several runs a day survive the next run', () => {
+    // etcd every six hours for three days: daily alone would keep one a day, last=4 the whole last day too.
+    const times = Array.from({ length: 12 }, (_, i) => Date.UTC(2026, 10, 28) + i * 6 * HOUR);
+    const kept = [...keep(times, { last: 4, daily: 7, weekly: 0, monthly: 0 })].sort((a, b) => a - b).map((t) => new Date(t).toISOString().slice(5, 13));
+    expect(kept).toEqual(['11-28T18', '11-29T18', '11-30T00', '11-30T06', '11-30T12', '11-30T18']);
+  });
+
   it('does not spend its count on days without a backup', () => {
     // A week of failed runs: the last 7 days that have a backup are kept, however far back they go.
     const times = [...Array.from({ length: 10 }, (_, i) => Date.UTC(2026, 10, 10 + i, 1, 30)), Date.UTC(2026, 10, 30, 1, 30)];
-    const kept = [...keep(times, { daily: 7, weekly: 0, monthly: 0 })].sort((a, b) => a - b).map(day);
+    const kept = [...keep(times, { last: 0, daily: 7, weekly: 0, monthly: 0 })].sort((a, b) => a - b).map(day);
     expect(kept).toEqual(['2026-11-14', '2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-30']);
   });
 });

@@ -1,25 +1,26 @@
 /**
- * Grandfather-father-son retention, as restic's `forget --keep-daily/--keep-weekly/--keep-monthly` reads
- * it: walking from the newest backup back, the first one seen in a day is that day's backup, and the newest
- * N days that have one are kept; the same for ISO weeks and calendar months (UTC). A backup kept by any
- * rule stays. Days without backups do not use up the count, so a week of failed runs never costs the old
- * backups that are left.
+ * Grandfather-father-son retention, as restic's `forget --keep-last/--keep-daily/--keep-weekly/--keep-monthly`
+ * reads it: the newest N backups are kept; walking from the newest back, the first one seen in a day is that
+ * day's backup, and the newest N days that have one are kept; the same for ISO weeks and calendar months
+ * (UTC). A backup kept by any rule stays. Days without backups do not use up the count, so a week of failed
+ * runs never costs the old backups that are left.
  */
 
 export interface Retention {
+  last: number;
   daily: number;
   weekly: number;
   monthly: number;
 }
 
 export function parseRetention(text: string): Retention {
-  const out: Retention = { daily: 0, weekly: 0, monthly: 0 };
+  const out: Retention = { last: 0, daily: 0, weekly: 0, monthly: 0 };
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const match = /^(daily|weekly|monthly)=(\d+)$/.exec(part);
-    if (!match) throw new Error(`retention: "${part}" is not daily=N, weekly=N or monthly=N`);
+    const match = /^(last|daily|weekly|monthly)=(\d+)$/.exec(part);
+    if (!match) throw new Error(`retention: "${part}" is not last=N, daily=N, weekly=N or monthly=N`);
     out[match[1] as keyof Retention] = Number(match[2]);
   }
-  if (out.daily + out.weekly + out.monthly === 0) throw new Error('retention keeps nothing: every backup would be deleted');
+  if (out.last + out.daily + out.weekly + out.monthly === 0) throw new Error('retention keeps nothing: every backup would be deleted');
   return out;
 }
 
@@ -38,7 +39,7 @@ export function isoWeek(ms: number): string {
 /** The times (epoch ms) to keep, of the given backup times. */
 export function keep(times: number[], retention: Retention): Set<number> {
   const newestFirst = [...new Set(times)].sort((a, b) => b - a);
-  const kept = new Set<number>();
+  const kept = new Set<number>(newestFirst.slice(0, retention.last));
   for (const [count, period] of [
     [retention.daily, day],
     [retention.weekly, isoWeek],

@@ -15,19 +15,20 @@ mkdir -p "$folder"
 
 /** An instance without workflows or credentials is a valid backup: n8n says "No … found" and exits 1. */
 export const n8nExport = `${HEADER('export every workflow and credential with n8n\'s own commands.')}
+# export_all <command> <what> <file>
 export_all() {
-  if n8n "export:$1" --all --output="$folder/$2" > "$folder/$2.log" 2>&1; then
-    echo "exported $1s"
-  elif grep -q "No $1s found" "$folder/$2.log"; then
-    echo '[]' > "$folder/$2"
-    echo "no $1s in this instance"
+  if n8n "export:$1" --all --output="$folder/$3" > "$folder/$3.log" 2>&1; then
+    echo "exported $2"
+  elif grep -q "No $2 found" "$folder/$3.log"; then
+    echo '[]' > "$folder/$3"
+    echo "no $2 in this instance"
   else
-    cat "$folder/$2.log" >&2
+    cat "$folder/$3.log" >&2
     return 1
   fi
 }
-export_all workflow workflows.json
-export_all credential credentials.json
+export_all workflow workflows workflows.json
+export_all credentials credentials credentials.json
 `;
 
 export const n8nImport = `${HEADER('import workflows and credentials exported by the n8n-export job.')}

@@ -20,7 +20,7 @@ export function recoveryRunbook(cluster: LoadedCluster): string {
     '',
     `Backups go to ${where}, encrypted to the age recipients in clusters/${name}/cluster.yaml:`,
     ...plan.map((p) => `  - ${p.kind}: "${p.schedule}" (UTC): at most ${h(longestGapSeconds(p.schedule))} of changes lost (RPO)`),
-    `  Kept per kind: ${dr.retention.daily} daily, ${dr.retention.weekly} weekly, ${dr.retention.monthly} monthly. Without clusters/${name}/age.key none of it can be read: keep a copy of the key outside the cluster and this repository.`,
+    `  Kept per kind: the ${dr.retention.last} newest, ${dr.retention.daily} daily, ${dr.retention.weekly} weekly, ${dr.retention.monthly} monthly. Without clusters/${name}/age.key none of it can be read: keep a copy of the key outside the cluster and this repository.`,
     '',
   ];
   if (n8n.enabled) {
