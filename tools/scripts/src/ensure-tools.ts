@@ -27,7 +27,9 @@ export const REQUIRED_TOOLS: Tool[] = [
   // The server binaries live in /usr/lib/postgresql/<major>/bin; pg_ctlcluster (same package set) is on PATH.
   { command: 'pg_ctlcluster', debianPackage: 'postgresql', why: 'n8n: the rendered PostgreSQL settings and init script, and the database n8n runs on in the end-to-end test' },
   { command: 'redis-server', debianPackage: 'redis-server', why: 'n8n: the rendered Valkey configuration and the queue of the end-to-end test' },
-  { command: 'bwrap', debianPackage: 'bubblewrap', why: 'n8n: the end-to-end test runs n8n on a read-only root filesystem, as the pods do' },
+  { command: 'bwrap', debianPackage: 'bubblewrap', why: 'n8n and dr: rendered pods run on a read-only root filesystem, with their volumes at the rendered paths' },
+  { command: 'etcd', debianPackage: 'etcd-server', why: 'dr: snapshots of a real etcd, and an etcd started from a restored one' },
+  { command: 'etcdctl', debianPackage: 'etcd-client', why: 'dr: etcdctl snapshot status and restore on what the backups give back' },
 ];
 
 const log = createLogger('ensure-tools');

@@ -18,6 +18,7 @@ const program: StaticCheck = {
   name: 'program',
   async run({ objects }): Promise<Result> {
     const data = runnerData(objects);
+    if (!data['runner.mjs']) return { problems: [], notes: [] };
     const dir = mkdtempSync(join(tmpdir(), 'gw-dr-runner-'));
     const problems: string[] = [];
     try {
@@ -51,6 +52,7 @@ function podsOf(objects: KubeObject[]): Array<{ name: string; namespace: string;
 const network: StaticCheck = {
   name: 'network',
   async run({ root, cluster, objects }): Promise<Result> {
+    if (!cluster.config.features.dr.enabled) return { problems: [], notes: [] };
     const problems: string[] = [];
     const n8n = cluster.config.features.n8n.enabled ? readRenderedLayer(root, cluster.name, N8N_LAYER) : undefined;
     const drill = drillNamespaceObjects(cluster, { namespace: drillNamespace(cluster, 'check'), name: 'drill', at: 'latest' });
@@ -88,6 +90,7 @@ const network: StaticCheck = {
 const drillObjects: StaticCheck = {
   name: 'drill',
   async run({ cluster }): Promise<Result> {
+    if (!cluster.config.features.dr.enabled) return { problems: [], notes: [] };
     const objects = drillNamespaceObjects(cluster, { namespace: drillNamespace(cluster, 'check'), name: 'drill', at: 'latest' });
     const schema = await checkSchemas(objects);
     const problems = [...schema.problems, ...checkPolicies(objects).map(formatFinding)];
@@ -99,6 +102,7 @@ const drillObjects: StaticCheck = {
 const coverage: StaticCheck = {
   name: 'coverage',
   async run({ cluster }): Promise<Result> {
+    if (!cluster.config.features.dr.enabled) return { problems: [], notes: [] };
     const { retention, s3 } = cluster.config.features.dr;
     const notes = backupPlan(cluster.config).map((p) => `${p.kind}: "${p.schedule}" (UTC), up to ${Math.round(longestGapSeconds(p.schedule) / 3600)}h of changes lost (RPO); alert after ${Math.round(p.allowedAgeSeconds / 3600)}h without a good run`);
     const depth = retention.monthly ? `${retention.monthly} months` : retention.weekly ? `${retention.weekly} weeks` : `${retention.daily} days`;

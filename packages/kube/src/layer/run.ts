@@ -64,7 +64,8 @@ function otherLayersNamespaces(root: string, cluster: string, layer: string): Ma
   const base = join(root, 'clusters', cluster, 'rendered');
   if (!existsSync(base)) return levels;
   for (const other of readdirSync(base).sort()) {
-    if (other === layer) continue;
+    // Hidden entries are other layers' renderings being written right now (replaceDirectoryAtomic's staging).
+    if (other === layer || other.startsWith('.')) continue;
     const rendered = readRenderedLayer(root, cluster, other);
     for (const ns of rendered ? allObjects(rendered).filter((o) => o.kind === 'Namespace') : []) {
       const level = ns.metadata.labels?.[POD_SECURITY_LABEL];
