@@ -43,7 +43,8 @@ export function runnerContainer(cluster: LoadedCluster, name: string, args: stri
     command: ['node', `${MOUNTS.runner}/runner.mjs`],
     args,
     env: { ...runnerEnv(cluster), ...extra.env },
-    resources: { cpu: '50m', memory: '96Mi', memoryLimit: '384Mi' },
+    // Measured: 145 MB peak storing a 200 MB dump (streamed in 64 KiB chunks, so it does not grow with the size).
+    resources: { cpu: '50m', memory: '160Mi', memoryLimit: '384Mi' },
     mounts: [runnerMount, workMount, ...targetMounts(cluster), ...(extra.mounts ?? [])],
     security: user(IMAGE_USERS.runner),
   });
