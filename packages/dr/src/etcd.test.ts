@@ -9,11 +9,10 @@ import { isolatedEnv, runIn, scratchDir } from '@groundwork/testkit';
 import { runPod, type PodRun } from '@groundwork/testkit/pods';
 import type { KubeObject } from '@groundwork/kube';
 import { main as gwDr } from './dr-cli.ts';
-import { S3Client } from './runner/s3.ts';
-import { SECRETS } from './names.ts';
-import { CLUSTER, claimFolder, podSpecOf, renderPiFleet, runtimes, secretValue, toTestStore, type Rendered } from '../test/harness.ts';
+import type { S3Client } from './runner/s3.ts';
+import { CLUSTER, podSpecOf, runtimes, storeAndRender, type Rendered } from '../test/harness.ts';
 import { etcdctl, restoreSnapshot, startEtcd, type Etcd } from '../test/etcd.ts';
-import { startTestStore, type TestStore } from '../test/s3.ts';
+import type { TestStore } from '../test/s3.ts';
 
 /**
  * etcd snapshots end to end: a real etcd's snapshot, streamed by a Talos API stand-in (gRPC over mutual TLS,
@@ -56,11 +55,7 @@ describe('etcd snapshots through the Talos API, from the rendered job to a resto
   beforeAll(async () => {
     etcd = await startEtcd(join(dir, 'etcd'));
     etcd.put('/registry/namespaces/n8n', 'the n8n namespace');
-    const probe = await renderPiFleet((t) => t);
-    const credentials = { accessKeyId: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.accessKeyId), secretAccessKey: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.secretAccessKey) };
-    store = await startTestStore({ bucket: 'pi-fleet-backups', credentials, region: 'eu-central-003' });
-    client = new S3Client({ endpoint: store.endpoint, region: 'eu-central-003', bucket: 'pi-fleet-backups', pathStyle: true, ...credentials });
-    rendered = await renderPiFleet(toTestStore(store.endpoint));
+    ({ store, rendered, client, volume } = await storeAndRender());
     const secrets = await loadTalosSecrets(rendered.ws.root, rendered.cluster);
     if ('problem' in secrets) throw new Error(secrets.problem);
     bundle = secrets.bundle;
@@ -68,7 +63,6 @@ describe('etcd snapshots through the Talos API, from the rendered job to a resto
     talos = new FakeTalosNode({ name: 'pi-cp-1', ip: '192.168.1.21', controlPlane: true, talosVersion: 'v1.13.9', dnsNames: ['talos', 'talos.default'] }, bundle, sharedState(), () => '', 'configured');
     talos.snapshot = { bytes: () => readFileSync(etcd.snapshot(join(dir, `etcd-${Date.now()}.snapshot`))) };
     await talos.start();
-    volume = claimFolder();
     env = isolatedEnv(scratchDir('gw-dr-home-'), { GROUNDWORK_DR_VOLUME: volume, GROUNDWORK_ADDRESS_MAP: `192.168.1.21:50000=127.0.0.1:${talos.port}` });
   }, 300_000);
 

@@ -5,14 +5,12 @@ import { isolatedEnv, runIn, scratchDir } from '@groundwork/testkit';
 import { FakeKubeApi, type KubeObject } from '@groundwork/testkit/kube';
 import { runPod } from '@groundwork/testkit/pods';
 import { startPostgres, type Postgres } from '@groundwork/testkit/services';
-import { N8N_SECRETS } from '@groundwork/n8n';
 import { main as gwDr } from './dr-cli.ts';
 import { main as apply } from './apply.ts';
 import { main as verify } from './verify.ts';
-import { SECRETS } from './names.ts';
-import { CLUSTER, claimFolder, kubelet, podSpecOf, renderPiFleet, runtimes, secretValue, toTestStore, type Rendered } from '../test/harness.ts';
+import { CLUSTER, kubelet, n8nDatabase, podSpecOf, runtimes, storeAndRender, type Rendered } from '../test/harness.ts';
 import { N8N_LIKE_SCHEMA, n8nLikeRows } from '../test/n8n-like.ts';
-import { startTestStore, type TestStore } from '../test/s3.ts';
+import type { TestStore } from '../test/s3.ts';
 
 /**
  * The commands that act on a live cluster, against the test API server with a kubelet stand-in that runs
@@ -32,16 +30,11 @@ describe('drills and restores on a live cluster', () => {
   const run = (main: (argv: string[]) => Promise<number>, argv: string[]) => runIn(rendered.ws.root, main, argv, env);
 
   beforeAll(async () => {
-    const probe = await renderPiFleet((t) => t);
-    const credentials = { accessKeyId: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.accessKeyId), secretAccessKey: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.secretAccessKey) };
-    store = await startTestStore({ bucket: 'pi-fleet-backups', credentials, region: 'eu-central-003' });
-    rendered = await renderPiFleet(toTestStore(store.endpoint));
+    let volume: string;
+    ({ store, rendered, volume } = await storeAndRender());
     pg = await startPostgres(join(dir, 'pg'), []);
-    const password = secretValue(rendered.n8n, 'n8n', N8N_SECRETS.postgres.name, N8N_SECRETS.postgres.n8n);
-    pg.run(['psql', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-qc', `create role n8n login password '${password}'`]);
-    pg.run(['psql', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-qc', 'create database n8n owner n8n']);
+    n8nDatabase(pg, rendered);
     for (const sql of [N8N_LIKE_SCHEMA, n8nLikeRows(40, 5)]) expect(pg.run(['psql', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'n8n', '-d', 'n8n', '-v', 'ON_ERROR_STOP=1', '-qc', sql]).status).toBe(0);
-    const volume = claimFolder();
     const overrides = { dump: { PGHOST: '127.0.0.1', PGPORT: String(pg.port) }, restore: { PGHOST: '127.0.0.1', PGPORT: String(pg.port) } };
     const backup = await runPod({ pod: podSpecOf(rendered.dr, 'CronJob', 'postgres-backup'), namespace: 'dr', objects: rendered.dr, runtimeFor: runtimes(), claims: { backups: volume }, overrides, scratch: join(dir, 'backup') });
     expect(backup.phase, backup.containers.map((c) => c.log).join('\n')).toBe('Succeeded');

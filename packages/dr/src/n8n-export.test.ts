@@ -9,11 +9,10 @@ import { runPod } from '@groundwork/testkit/pods';
 import { startPostgres, type Postgres } from '@groundwork/testkit/services';
 import { main as gwDr } from './dr-cli.ts';
 import { identitySecret, n8nRestoreJob } from './components/jobs.ts';
-import { S3Client } from './runner/s3.ts';
-import { SECRETS } from './names.ts';
+import type { S3Client } from './runner/s3.ts';
 import { IMAGES } from './versions.ts';
-import { CLUSTER, NODE, claimFolder, podSpecOf, renderPiFleet, runtimes, secretValue, toTestStore, type Rendered } from '../test/harness.ts';
-import { startTestStore, type TestStore } from '../test/s3.ts';
+import { CLUSTER, NODE, n8nDatabase, podSpecOf, runtimes, secretValue, stopwatch, storeAndRender, type Rendered } from '../test/harness.ts';
+import type { TestStore } from '../test/s3.ts';
 
 /**
  * n8n's own exports, with the real n8n (the image's version, installed from npm like the n8n end-to-end
@@ -32,20 +31,11 @@ describe(`n8n exports with the real n8n ${IMAGES.n8n.split(':').pop()}`, () => {
   let client: S3Client;
   let env: NodeJS.ProcessEnv;
   let volume: string;
-  const timings: Array<[string, number]> = [];
-  const timed = async <T>(what: string, work: () => Promise<T>) => {
-    const started = performance.now();
-    const value = await work();
-    timings.push([what, performance.now() - started]);
-    return value;
-  };
+  const clock = stopwatch('dr n8n exports');
+  const timed = clock.timed;
 
   /** The folder npm installed n8n into (its node_modules is mounted where the image keeps n8n). */
   const installRoot = () => installed.bin.slice(0, installed.bin.indexOf('/node_modules/'));
-  const createDatabase = (pg: Postgres) => {
-    const password = secretValue(rendered.n8n, 'n8n', N8N_SECRETS.postgres.name, N8N_SECRETS.postgres.n8n);
-    for (const sql of [`create role n8n login password '${password}'`, 'create database n8n owner n8n']) expect(pg.run(['psql', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-qc', sql]).status).toBe(0);
-  };
   /** n8n's CLI on a database, with the key the cluster's Secrets hold (as the n8n pods have it). */
   const n8n = (pg: Postgres, args: string[]) => {
     const home = join(dir, `home-${Math.random().toString(36).slice(2)}`);
@@ -82,15 +72,10 @@ describe(`n8n exports with the real n8n ${IMAGES.n8n.split(':').pop()}`, () => {
 
   beforeAll(async () => {
     installed = await timed('n8n install (0 when reused)', () => ensureN8n(IMAGES.n8n.split(':').pop()!));
-    const probe = await renderPiFleet((t) => t);
-    const credentials = { accessKeyId: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.accessKeyId), secretAccessKey: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.secretAccessKey) };
-    store = await startTestStore({ bucket: 'pi-fleet-backups', credentials, region: 'eu-central-003' });
-    client = new S3Client({ endpoint: store.endpoint, region: 'eu-central-003', bucket: 'pi-fleet-backups', pathStyle: true, ...credentials });
-    rendered = await renderPiFleet(toTestStore(store.endpoint));
+    ({ store, rendered, client, volume } = await storeAndRender());
     [source, fresh] = await Promise.all([startPostgres(join(dir, 'source'), []), startPostgres(join(dir, 'fresh'), [])]);
-    createDatabase(source);
-    createDatabase(fresh);
-    volume = claimFolder();
+    n8nDatabase(source, rendered);
+    n8nDatabase(fresh, rendered);
     env = isolatedEnv(scratchDir('gw-dr-home-'), { GROUNDWORK_DR_VOLUME: volume });
     // A real instance: one workflow, one credential (n8n encrypts its data with the instance key on import).
     writeFileSync(join(dir, 'workflow.json'), JSON.stringify([{ id: 'gwDrBackupFlow01', name: 'Nightly report', active: false, nodes: [{ id: 'n1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} }], connections: {}, settings: {} }]));
@@ -104,7 +89,7 @@ describe(`n8n exports with the real n8n ${IMAGES.n8n.split(':').pop()}`, () => {
   afterAll(async () => {
     for (const pg of [source, fresh]) pg?.process.kill('SIGINT');
     await store?.stop();
-    if (timings.length) process.stderr.write(`dr n8n exports:\n${timings.map(([w, ms]) => `  ${w.padEnd(40)} ${(ms / 1000).toFixed(1)}s`).join('\n')}\n`);
+    clock.print();
   });
 
   it('counts an instance with nothing in it as a good backup', async () => {

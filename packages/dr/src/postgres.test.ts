@@ -8,10 +8,9 @@ import { startPostgres, type Postgres } from '@groundwork/testkit/services';
 import { N8N_SECRETS } from '@groundwork/n8n';
 import { main as gwDr } from './dr-cli.ts';
 import { S3Client } from './runner/s3.ts';
-import { SECRETS } from './names.ts';
-import { CLUSTER, claimFolder, podSpecOf, renderPiFleet, runtimes, secretValue, toTestStore, type Rendered } from '../test/harness.ts';
+import { CLUSTER, n8nDatabase, podSpecOf, runtimes, secretValue, stopwatch, storeAndRender, type Rendered } from '../test/harness.ts';
 import { N8N_LIKE_SCHEMA, n8nLikeRows } from '../test/n8n-like.ts';
-import { startTestStore, type TestStore } from '../test/s3.ts';
+import type { TestStore } from '../test/s3.ts';
 
 /**
  * The n8n database's whole round trip on real tools: the rendered postgres-backup CronJob's pod (pg_dump in
@@ -20,13 +19,8 @@ import { startTestStore, type TestStore } from '../test/s3.ts';
  * fresh database; what comes back is what went in. Damaged and foreign backups are refused untouched.
  */
 
-const timings: Array<[string, number]> = [];
-async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  const value = await work();
-  timings.push([what, performance.now() - started]);
-  return value;
-}
+const clock = stopwatch('dr database round trip');
+const timed = clock.timed;
 
 describe('the n8n database: rendered backup job → bucket and volume → drill → restore into a fresh database', () => {
   const dir = scratchDir('gw-dr-pg-');
@@ -45,31 +39,20 @@ describe('the n8n database: rendered backup job → bucket and volume → drill 
   };
 
   beforeAll(async () => {
-    const home = scratchDir('gw-dr-home-');
-    // The example cluster's bucket key, decrypted, is the only key the test store accepts.
-    const probe = await renderPiFleet((t) => t);
-    const credentials = { accessKeyId: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.accessKeyId), secretAccessKey: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.secretAccessKey) };
-    store = await startTestStore({ bucket: 'pi-fleet-backups', credentials, region: 'eu-central-003' });
-    rendered = await timed('render n8n and dr', () => renderPiFleet(toTestStore(store.endpoint)));
-    client = new S3Client({ endpoint: store.endpoint, region: 'eu-central-003', bucket: 'pi-fleet-backups', pathStyle: true, ...credentials });
-    volume = claimFolder();
-    env = isolatedEnv(home, { GROUNDWORK_DR_VOLUME: volume });
+    ({ store, rendered, client, volume } = await timed('render n8n and dr', () => storeAndRender()));
+    env = isolatedEnv(scratchDir('gw-dr-home-'), { GROUNDWORK_DR_VOLUME: volume });
     pg = await timed('PostgreSQL start', () => startPostgres(join(dir, 'pg'), []));
-    const password = secretValue(rendered.n8n, 'n8n', N8N_SECRETS.postgres.name, N8N_SECRETS.postgres.n8n);
-    const sql = (database: string, text: string, user = 'postgres') => {
-      const result = pg.run(['psql', '-h', pg.socketDir, '-p', String(pg.port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-qc', text]);
+    n8nDatabase(pg, rendered);
+    for (const sql of [N8N_LIKE_SCHEMA, n8nLikeRows(500, 30)]) {
+      const result = pg.run(['psql', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'n8n', '-d', 'n8n', '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
       expect(result.status, result.stderr).toBe(0);
-    };
-    sql('postgres', `create role n8n login password '${password}'`);
-    sql('postgres', 'create database n8n owner n8n');
-    sql('n8n', N8N_LIKE_SCHEMA, 'n8n');
-    sql('n8n', n8nLikeRows(500, 30), 'n8n');
+    }
   }, 300_000);
 
   afterAll(async () => {
     pg?.process.kill('SIGINT');
     await store?.stop();
-    if (timings.length) process.stderr.write(`dr database round trip:\n${timings.map(([w, ms]) => `  ${w.padEnd(40)} ${(ms / 1000).toFixed(1)}s`).join('\n')}\n`);
+    clock.print();
   });
 
   it('runs the postgres-backup pod as rendered: dumped, checked, encrypted, stored in the bucket and the volume', async () => {

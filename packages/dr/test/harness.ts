@@ -4,11 +4,14 @@ import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { loadCluster, type LoadedCluster } from '@groundwork/cluster';
 import { allObjects, kubeLayerMain, readRenderedLayer, type KubeObject } from '@groundwork/kube';
-import { n8nLayer } from '@groundwork/n8n';
 import { decryptManifest, sopsSecretSource } from '@groundwork/secrets-sops';
 import { runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
 import { runPod, type PodRun, type Runtime } from '@groundwork/testkit/pods';
-import { postgresBin } from '@groundwork/testkit/services';
+import { postgresBin, type Postgres } from '@groundwork/testkit/services';
+import { N8N_SECRETS, n8nLayer } from '@groundwork/n8n';
+import { S3Client } from '../src/runner/s3.ts';
+import { SECRETS } from '../src/names.ts';
+import { startTestStore, type TestStore } from './s3.ts';
 import type { FakeKubeApi } from '@groundwork/testkit/kube';
 import { main as generateDr } from '../src/generate.ts';
 import { IMAGES, IMAGE_USERS } from '../src/versions.ts';
@@ -154,4 +157,52 @@ export function kubelet(api: FakeKubeApi, options: { runtimeFor: (image: string)
     );
   });
   return { runs, settled: async () => void (await Promise.all(pending)) };
+}
+
+export interface Backdrop {
+  store: TestStore;
+  rendered: Rendered;
+  /** A client of the store with the cluster's own bucket key. */
+  client: S3Client;
+  /** The folder standing in for the volume target. */
+  volume: string;
+}
+
+/**
+ * A test store that accepts exactly the bucket key of the example cluster (decrypted from its SOPS Secret),
+ * and pi-fleet rendered with its bucket moved there and a volume target added.
+ */
+export async function storeAndRender(): Promise<Backdrop> {
+  const probe = await renderPiFleet((t) => t);
+  const credentials = { accessKeyId: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.accessKeyId), secretAccessKey: secretValue(probe.dr, 'dr', SECRETS.s3.name, SECRETS.s3.secretAccessKey) };
+  const store = await startTestStore({ bucket: 'pi-fleet-backups', credentials, region: 'eu-central-003' });
+  const rendered = await renderPiFleet(toTestStore(store.endpoint));
+  const client = new S3Client({ endpoint: store.endpoint, region: 'eu-central-003', bucket: 'pi-fleet-backups', pathStyle: true, ...credentials });
+  return { store, rendered, client, volume: claimFolder() };
+}
+
+/** n8n's role (with the rendered password) and database on a test PostgreSQL, as the n8n layer's init script makes them. */
+export function n8nDatabase(pg: Postgres, rendered: Rendered): string {
+  const password = secretValue(rendered.n8n, 'n8n', N8N_SECRETS.postgres.name, N8N_SECRETS.postgres.n8n);
+  for (const sql of [`create role n8n login password '${password}'`, 'create database n8n owner n8n']) {
+    const result = pg.run(['psql', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
+    expect(result.status, result.stderr).toBe(0);
+  }
+  return password;
+}
+
+/** Timings of a test's steps, printed once at the end (they are the figures docs/dr.md quotes). */
+export function stopwatch(title: string) {
+  const timings: Array<[string, number]> = [];
+  return {
+    async timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+      const started = performance.now();
+      const value = await work();
+      timings.push([what, performance.now() - started]);
+      return value;
+    },
+    print(): void {
+      if (timings.length) process.stderr.write(`${title}:\n${timings.map(([w, ms]) => `  ${w.padEnd(44)} ${(ms / 1000).toFixed(1)}s`).join('\n')}\n`);
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { BACKUP_JOBS, N8N_DATABASE_CLIENT_LABELS, type LoadedCluster } from '@groundwork/cluster';
 import { configHash, cronJob } from '@groundwork/kube';
+import type { IContainer } from 'kubernetes-models/v1/Container';
 import { ENV } from '../runner/settings.ts';
 import { MOUNTS, jobApp, namespaceOf } from '../names.ts';
 import { n8nEnv, postgresEnv } from '../config/env.ts';
@@ -47,42 +48,34 @@ export function etcdBackup(cluster: LoadedCluster): object[] {
   ];
 }
 
-/** Room for a dump and its encrypted copy: the database volume's size bounds both. */
-const dumpRoom = (cluster: LoadedCluster) => cluster.config.features.n8n.postgres.volumeSize;
+/**
+ * A backup taken by a tool of the n8n instance in its own image (the first step, as a database client), then
+ * stored by the runner: the shape of the database dump and of the n8n export.
+ */
+function databaseBackup(cluster: LoadedCluster, kind: 'postgres' | 'n8n', options: { schedule: string; deadline: number; workSize: string; step: IContainer; stored: string }): object {
+  return cronJob(jobApp(cluster, BACKUP_JOBS[kind], 'backup'), {
+    schedule: options.schedule,
+    activeDeadlineSeconds: options.deadline,
+    pod: {
+      security: podSecurity(),
+      labels: { ...N8N_DATABASE_CLIENT_LABELS },
+      annotations: annotations(cluster),
+      volumes: podVolumes(cluster, options.workSize),
+      initContainers: [options.step],
+      containers: [runnerContainer(cluster, 'store', ['store', kind, `${MOUNTS.work}/${options.stored}`])],
+    },
+  });
+}
 
 export function postgresBackup(cluster: LoadedCluster): object[] {
-  const app = jobApp(cluster, BACKUP_JOBS.postgres, 'backup');
-  return [
-    cronJob(app, {
-      schedule: cluster.config.features.dr.postgresSchedule,
-      activeDeadlineSeconds: 3600,
-      pod: {
-        security: podSecurity(),
-        labels: { ...N8N_DATABASE_CLIENT_LABELS },
-        annotations: annotations(cluster),
-        volumes: podVolumes(cluster, dumpRoom(cluster)),
-        initContainers: [scriptContainer('dump', 'postgres', 'postgres-dump.sh', postgresEnv(), { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' })],
-        containers: [runnerContainer(cluster, 'store', ['store', 'postgres', `${MOUNTS.work}/${DUMP_FILE}`])],
-      },
-    }),
-  ];
+  const step = scriptContainer('dump', 'postgres', 'postgres-dump.sh', postgresEnv(), { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' });
+  // Room for a dump and its encrypted copy: the database volume's size bounds both.
+  const workSize = cluster.config.features.n8n.postgres.volumeSize;
+  return [databaseBackup(cluster, 'postgres', { schedule: cluster.config.features.dr.postgresSchedule, deadline: 3600, workSize, step, stored: DUMP_FILE })];
 }
 
 export function n8nBackup(cluster: LoadedCluster): object[] {
-  const app = jobApp(cluster, BACKUP_JOBS.n8n, 'backup');
-  return [
-    cronJob(app, {
-      schedule: cluster.config.features.dr.n8nSchedule,
-      activeDeadlineSeconds: 1800,
-      pod: {
-        security: podSecurity(),
-        labels: { ...N8N_DATABASE_CLIENT_LABELS },
-        annotations: annotations(cluster),
-        volumes: podVolumes(cluster, '1Gi'),
-        // n8n's CLI loads the whole application: the memory of an idle n8n process.
-        initContainers: [scriptContainer('export', 'n8n', 'n8n-export.sh', n8nEnv(cluster), { cpu: '100m', memory: '384Mi', memoryLimit: '1Gi' })],
-        containers: [runnerContainer(cluster, 'store', ['store', 'n8n', `${MOUNTS.work}/n8n`])],
-      },
-    }),
-  ];
+  // n8n's CLI loads the whole application: the memory of an idle n8n process.
+  const step = scriptContainer('export', 'n8n', 'n8n-export.sh', n8nEnv(cluster), { cpu: '100m', memory: '384Mi', memoryLimit: '1Gi' });
+  return [databaseBackup(cluster, 'n8n', { schedule: cluster.config.features.dr.n8nSchedule, deadline: 1800, workSize: '1Gi', step, stored: 'n8n' })];
 }
