@@ -37,6 +37,8 @@ export interface TestStore {
   refused: string[];
   /** Every request that reached the store: `METHOD /path`. */
   requests: string[];
+  /** Troubles for the next requests, one each: a dropped connection, or an HTTP status with S3's error body. */
+  faults: Array<'reset' | 500 | 503>;
   stop(): Promise<void>;
 }
 
@@ -82,9 +84,13 @@ export async function startTestStore(options: { bucket: string; credentials: { a
   const region = options.region ?? 'us-east-1';
   const refused: string[] = [];
   const requests: string[] = [];
+  const faults: TestStore['faults'] = [];
   const proxy: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
+      const fault = faults.shift();
+      if (fault === 'reset') return void req.socket.destroy();
+      if (fault) return void res.writeHead(fault, { 'content-type': 'application/xml' }).end(`<?xml version="1.0"?><Error><Code>${fault === 503 ? 'SlowDown' : 'InternalError'}</Code><Message>try again</Message></Error>`);
       const problem = await verify(req, body, options.credentials, region);
       if (problem) {
         refused.push(`${req.method} ${req.url}: ${problem}`);
@@ -106,6 +112,7 @@ export async function startTestStore(options: { bucket: string; credentials: { a
     bucket: options.bucket,
     refused,
     requests,
+    faults,
     stop: async () => {
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
       await store.close();

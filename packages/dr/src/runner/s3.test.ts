@@ -47,6 +47,18 @@ describe('the S3 client against an S3 store that checks signatures', () => {
     await expect(gone.list('')).rejects.toThrow(/^S3 GET 127\.0\.0\.1:1\/backups: connect ECONNREFUSED/);
   });
 
+  it('tries again when the store drops a connection or is busy, and gives up after three tries', async () => {
+    store.faults.push('reset', 503);
+    expect(await client.list('lab/')).toEqual([{ key: 'lab/postgres/lab-postgres-20261130T013000Z.dump.age', size: 300_000 }]);
+    store.faults.push(503, 500, 503);
+    await expect(client.list('lab/')).rejects.toThrow(/: SlowDown: try again$/);
+    // A refusal of the request itself is final: no second try.
+    const wrong = new S3Client({ ...client.config, secretAccessKey: 'not-the-secret' });
+    const before = store.refused.length;
+    await expect(wrong.head('lab/x')).rejects.toThrow();
+    expect(store.refused.length).toBe(before + 1);
+  });
+
   it('addresses a bucket in the host name when path style is off', () => {
     const hosted = new S3Client({ ...client.config, endpoint: 'https://s3.eu-central-003.backblazeb2.com', pathStyle: false });
     expect(hosted.url('a/b.age').href).toBe('https://backups.s3.eu-central-003.backblazeb2.com/a/b.age');

@@ -89,6 +89,17 @@ function readAll(response: IncomingMessage): Promise<string> {
 const tag = (xml: string, name: string) => new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml)?.[1];
 const unescapeXml = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 
+/** Answers worth another try: the store's own trouble, not the request's. */
+const RETRIED = [500, 502, 503, 504];
+
+interface SendOptions {
+  body?: string;
+  payloadHash?: string;
+  headers?: Record<string, string>;
+  /** A file sent as the body (read again on a retry). */
+  upload?: string;
+}
+
 export class S3Client {
   readonly config: S3Config;
   private readonly timeoutMs: number;
@@ -108,25 +119,45 @@ export class S3Client {
     return base;
   }
 
-  private send(method: string, url: URL, options: { body?: string; payloadHash?: string; headers?: Record<string, string>; upload?: string } = {}): Promise<IncomingMessage> {
+  private sendOnce(method: string, url: URL, options: SendOptions): Promise<IncomingMessage> {
     const payloadHash = options.payloadHash ?? sha256(options.body ?? '');
     const headers = sign(this.config, { method, url, headers: options.headers ?? {}, payloadHash, now: new Date() });
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request(url, { method, headers, timeout: this.timeoutMs }, resolve);
-      req.on('timeout', () => req.destroy(new Error(`S3 ${method} ${url.pathname}: no answer in ${this.timeoutMs / 1000}s`)));
+      req.on('timeout', () => req.destroy(new Error(`no answer in ${this.timeoutMs / 1000}s`)));
       req.on('error', (error) => reject(new S3Error(`S3 ${method} ${url.host}${url.pathname}: ${error.message}`, 0, 'NetworkError')));
       if (options.upload) createReadStream(options.upload).on('error', reject).pipe(req);
       else req.end(options.body);
     });
   }
 
-  private async expectOk(method: string, url: URL, response: IncomingMessage, accept: number[] = [200]): Promise<IncomingMessage> {
-    if (accept.includes(response.statusCode ?? 0)) return response;
-    const body = await readAll(response);
-    const code = tag(body, 'Code') ?? `HTTP ${response.statusCode}`;
-    const message = tag(body, 'Message') ?? response.statusMessage ?? '';
-    throw new S3Error(`S3 ${method} ${url.host}${url.pathname}: ${code}${message ? `: ${message}` : ''}`, response.statusCode ?? 0, code);
+  /**
+   * One call, retried as S3's own SDKs do: a connection the store closed while idle, a 500 or a 503 (SlowDown)
+   * is tried again, up to three times with a growing pause; every other answer counts as it is. Every call here
+   * can be repeated safely (a PUT sends the whole file again).
+   */
+  private async call(method: string, url: URL, options: SendOptions = {}, accept: number[] = [200]): Promise<IncomingMessage> {
+    for (let attempt = 1; ; attempt++) {
+      let response: IncomingMessage | undefined;
+      let failure: S3Error | undefined;
+      try {
+        response = await this.sendOnce(method, url, options);
+      } catch (error) {
+        if (!(error instanceof S3Error)) throw error;
+        failure = error;
+      }
+      if (response) {
+        if (accept.includes(response.statusCode ?? 0)) return response;
+        const body = await readAll(response);
+        const code = tag(body, 'Code') ?? `HTTP ${response.statusCode}`;
+        const message = tag(body, 'Message') ?? response.statusMessage ?? '';
+        failure = new S3Error(`S3 ${method} ${url.host}${url.pathname}: ${code}${message ? `: ${message}` : ''}`, response.statusCode ?? 0, code);
+        if (!RETRIED.includes(failure.status)) throw failure;
+      }
+      if (attempt >= 3) throw failure!;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    }
   }
 
   /** Uploads a file; its SHA-256 is signed, so the store rejects a body damaged on the way. */
@@ -135,26 +166,24 @@ export class S3Client {
     await pipeline(createReadStream(file), hash);
     const size = statSync(file).size;
     const url = this.url(key);
-    const response = await this.send('PUT', url, { upload: file, payloadHash: hash.digest('hex'), headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' } });
-    await readAll(await this.expectOk('PUT', url, response));
+    await readAll(await this.call('PUT', url, { upload: file, payloadHash: hash.digest('hex'), headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' } }));
   }
 
   async getFile(key: string, file: string): Promise<void> {
     const url = this.url(key);
-    const response = await this.expectOk('GET', url, await this.send('GET', url));
-    await pipeline(response, createWriteStream(file, { mode: 0o600 }));
+    await pipeline(await this.call('GET', url), createWriteStream(file, { mode: 0o600 }));
   }
 
   async head(key: string): Promise<S3Object | undefined> {
     const url = this.url(key);
-    const response = await this.expectOk('HEAD', url, await this.send('HEAD', url), [200, 404]);
+    const response = await this.call('HEAD', url, {}, [200, 404]);
     response.resume();
     return response.statusCode === 404 ? undefined : { key, size: Number(response.headers['content-length'] ?? 0) };
   }
 
   async delete(key: string): Promise<void> {
     const url = this.url(key);
-    await readAll(await this.expectOk('DELETE', url, await this.send('DELETE', url), [200, 204]));
+    await readAll(await this.call('DELETE', url, {}, [200, 204]));
   }
 
   /** Every object under a prefix (ListObjectsV2, following continuation tokens). */
@@ -163,7 +192,7 @@ export class S3Client {
     let token: string | undefined;
     do {
       const url = this.url('', { 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) });
-      const body = await readAll(await this.expectOk('GET', url, await this.send('GET', url)));
+      const body = await readAll(await this.call('GET', url));
       for (const [, entry] of body.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
         out.push({ key: unescapeXml(tag(entry!, 'Key') ?? ''), size: Number(tag(entry!, 'Size') ?? 0) });
       }
