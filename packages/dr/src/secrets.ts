@@ -1,9 +1,9 @@
+import type { Cluster } from '@groundwork/cluster';
 import { defineSecrets } from '@groundwork/secrets-sops';
 import { NAMESPACE as N8N_NAMESPACE, SECRETS as N8N_SECRETS } from '@groundwork/n8n/names';
 import { SECRETS } from './names.ts';
 
-type ClusterConfig = { features: { dr: { enabled: boolean; namespace: string; s3?: unknown }; n8n: { enabled: boolean } } };
-const namespace = (cluster: ClusterConfig) => cluster.features.dr.namespace;
+const namespace = (cluster: Cluster) => cluster.features.dr.namespace;
 
 /** Secrets the dr layer needs; secrets-sops finds this file by path and keeps them SOPS-encrypted. */
 export default defineSecrets('dr', [

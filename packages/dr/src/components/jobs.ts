@@ -4,7 +4,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import { N8N_TABLES } from '../runner/drill.ts';
 import type { Kind } from '../runner/naming.ts';
 import { ENV } from '../runner/settings.ts';
-import { MOUNTS, SECRETS, jobApp, namespaceOf } from '../names.ts';
+import { MOUNTS, jobApp, namespaceOf } from '../names.ts';
 import { n8nEnv, postgresEnv } from '../config/env.ts';
 import { podSecurity, podVolumes, runnerContainer, scriptContainer } from '../config/pod.ts';
 import { DUMP_FILE } from '../scripts/postgres.ts';
@@ -143,4 +143,3 @@ export function drillNamespace(cluster: LoadedCluster, stamp: string): string {
   return cluster.config.features.dr.s3 ? `${namespaceOf(cluster)}-drill-${stamp}`.slice(0, 63) : namespaceOf(cluster);
 }
 
-export { SECRETS };

@@ -38,9 +38,10 @@ export async function liveDrill(root: string, cluster: LoadedCluster, api: KubeA
     const keys = await drSecretValues(root, cluster, SECRETS.s3.name);
     secrets.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRETS.s3.name, namespace }, type: 'Opaque', stringData: keys });
   }
+  // The namespace and what the Job mounts first, the Job last.
+  const setup = scratch ? drillNamespaceObjects(cluster, run).filter((o) => o.kind !== 'Job') : [];
   const job = drillJob(cluster, run);
-  const objects = scratch ? drillNamespaceObjects(cluster, run) : [job];
-  const ordered = [...objects.filter((o) => o !== objects.find((x) => x.kind === 'Job')), ...secrets, job];
+  const ordered = [...setup, ...secrets, job];
   options.log.info(`drill ${namespace}/${run.name}: restoring the ${options.at} n8n database backup into a scratch PostgreSQL`);
   try {
     await createAll(api, ordered);
