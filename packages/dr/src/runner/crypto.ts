@@ -25,10 +25,13 @@ export function readRecipients(file: string): string[] {
   return recipients;
 }
 
-/** Identities from an age key file (AGE-SECRET-KEY-… lines); the values are never put in a message. */
+/**
+ * Identities from an age key file: every line that is not a comment, as age reads the file. The values are
+ * never put in a message.
+ */
 export function readIdentities(file: string): string[] {
-  const identities = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('AGE-SECRET-KEY-'));
-  if (identities.length === 0) throw new Error(`${file} holds no age identity (AGE-SECRET-KEY-… line)`);
+  const identities = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (identities.length === 0) throw new Error(`${file} holds no age identity`);
   return identities;
 }
 
