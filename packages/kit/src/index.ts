@@ -16,7 +16,7 @@ export {
 } from './workspace.ts';
 export { createLogger, formatDuration } from './log.ts';
 export type { Logger } from './log.ts';
-export { execFile, hasCommand } from './exec.ts';
+export { execFile, hasCommand, postgresPrograms } from './exec.ts';
 export type { ExecResult } from './exec.ts';
 export { addressResolver, parseAddressMap } from './address.ts';
 export type { Address } from './address.ts';

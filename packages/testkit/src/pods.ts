@@ -124,9 +124,9 @@ function resolveEnv(container: Obj, options: PodRunOptions, runtime: Runtime): R
   return { ...env, ...options.overrides?.[container.name] };
 }
 
-/** `$(VAR)` as the kubelet expands it in command, args and values; `$$(VAR)` stays literal. */
+/** `$(VAR)` as the kubelet expands it in command, args and values: `$$` is a literal `$`, unknown names stay. */
 export function expand(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$\(|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => (name === undefined ? '$(' : (env[name] ?? match)));
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => (match === '$$' ? '$' : name !== undefined && name in env ? env[name]! : match));
 }
 
 function runContainer(container: Obj, init: boolean, folders: Map<string, { host: string; readOnly: boolean }>, options: PodRunOptions): Promise<ContainerRun> {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { execFile } from '@groundwork/kit';
+import { execFile, postgresPrograms } from '@groundwork/kit';
 
 /** A free TCP port on loopback. */
 export function freePort(): Promise<number> {
@@ -26,12 +26,11 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
   }
 }
 
-/** Debian's newest PostgreSQL server binaries (the package puts them off PATH, per major version). */
+/** PostgreSQL's server programs, or a clear failure when they are not installed. */
 export function postgresBin(): string {
-  const base = '/usr/lib/postgresql';
-  const majors = existsSync(base) ? readdirSync(base).filter((d) => existsSync(join(base, d, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a)) : [];
-  if (!majors.length) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
-  return join(base, majors[0]!, 'bin');
+  const bin = postgresPrograms();
+  if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
+  return bin;
 }
 
 const isRoot = () => process.getuid?.() === 0;

@@ -1,4 +1,3 @@
-import type { Kind } from './naming.ts';
 import { parseRetention, type Retention } from './retention.ts';
 import { FolderTarget, S3Target, type Target } from './targets.ts';
 
@@ -78,4 +77,3 @@ export function prefixFor(settings: Settings, target: Target): string | undefine
   return target.type === 's3' ? settings.s3?.prefix : undefined;
 }
 
-export type { Kind };

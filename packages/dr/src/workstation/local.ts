@@ -1,20 +1,17 @@
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, execFile, hasCommand } from '@groundwork/kit';
+import { UserError, execFile, hasCommand, postgresPrograms } from '@groundwork/kit';
 
 /**
  * Running the rendered PostgreSQL scripts on this machine, with its own PostgreSQL tools: the local drill,
  * and a restore into a database the workstation reaches. The scripts are the ConfigMap's texts, unchanged.
  */
 
-/** The folder of PostgreSQL's programs: on PATH, or Debian's newest /usr/lib/postgresql/<major>/bin. */
+/** PostgreSQL's programs on this machine, or what to install. */
 export function postgresTools(): string {
-  const base = '/usr/lib/postgresql';
-  const majors = existsSync(base) ? readdirSync(base).filter((d) => existsSync(join(base, d, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
-  if (majors.length) return join(base, majors[0]!, 'bin');
-  const onPath = execFile('sh', ['-c', 'command -v initdb']).stdout.toString().trim();
-  if (onPath) return onPath.replace(/\/initdb$/, '');
+  const bin = postgresPrograms();
+  if (bin) return bin;
   throw new UserError('PostgreSQL\'s programs (initdb, pg_ctl, pg_restore, psql) are not installed here', { hint: 'apt-get install postgresql (or run the drill against the live cluster)' });
 }
 

@@ -1,6 +1,7 @@
 import type { LoadedCluster } from '@groundwork/cluster';
 import { allObjects, readRenderedLayer, type KubeObject } from '@groundwork/kube';
 import { decryptManifest } from '@groundwork/secrets-sops';
+import { expand } from '@groundwork/testkit/pods';
 
 interface EnvVar {
   name: string;
@@ -74,9 +75,4 @@ export class RenderedLayerView {
     }
     return env;
   }
-}
-
-/** The kubelet's $(VAR) expansion in command, args and env values: unknown references stay as written. */
-export function expand(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => (match === '$$' ? '$' : name !== undefined && name in env ? env[name]! : match));
 }
