@@ -1,0 +1,213 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UserError, formatDuration, type Logger } from '@groundwork/kit';
+
+/**
+ * The real programs the tests run, built from the Go modules under tools/go/ (one module per program family,
+ * pinning the upstream version) into a cache outside the repository, and reused from there. Nothing built is
+ * ever committed; `npm test` and .ci/run build what is missing first (tools/scripts/src/ensure-tools.ts).
+ */
+
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+export const GO_TOOLS_DIR = join(repoRoot, 'tools', 'go');
+
+/** The oldest Go that builds every pinned module (their highest `go` line is 1.26.x). */
+export const MINIMUM_GO = [1, 26] as const;
+
+export interface GoFamily {
+  /** The folder under tools/go/ holding the pinning go.mod. */
+  family: string;
+  /** The upstream module whose version the family pins (read from go.mod's require lines). */
+  module: string;
+  /** Binary name to main package. */
+  programs: Record<string, string>;
+  /** Version stamps upstream's release builds pass, from the pinned version. */
+  ldflags?: (version: string) => string[];
+}
+
+const kubernetesStamps = (version: string): string[] => {
+  const [major, minor] = version.replace(/^v/, '').split('.');
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) => [
+    `-X ${pkg}.gitVersion=${version}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+    `-X ${pkg}.gitTreeState=clean`,
+  ]);
+};
+
+export const GO_FAMILIES: readonly GoFamily[] = [
+  {
+    family: 'kubernetes',
+    module: 'k8s.io/kubernetes',
+    programs: {
+      'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
+      'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
+      'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
+      kubectl: 'k8s.io/kubernetes/cmd/kubectl',
+    },
+    ldflags: kubernetesStamps,
+  },
+  { family: 'etcd', module: 'go.etcd.io/etcd/server/v3', programs: { etcd: 'go.etcd.io/etcd/server/v3' } },
+  { family: 'kwok', module: 'sigs.k8s.io/kwok', programs: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
+];
+
+/** GROUNDWORK_BIN_CACHE, else $XDG_CACHE_HOME/groundwork/bin, else ~/.cache/groundwork/bin. */
+export function binCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GROUNDWORK_BIN_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'groundwork', 'bin');
+}
+
+/** The version a family's go.mod pins for its upstream module. */
+export function pinnedVersion(family: GoFamily): string {
+  const goMod = readFileSync(join(GO_TOOLS_DIR, family.family, 'go.mod'), 'utf8');
+  const escaped = family.module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm').exec(goMod);
+  if (!match) throw new UserError(`tools/go/${family.family}/go.mod: no require line for ${family.module}`);
+  return match[1]!;
+}
+
+function goEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // A higher `go` requirement must fail loudly rather than fetch a toolchain, unless one was chosen on purpose.
+  return { ...env, GOTOOLCHAIN: env.GOTOOLCHAIN || 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' };
+}
+
+/** The Go toolchain's version, or a clear error saying what to install. */
+export function goVersion(env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', env: goEnv(env) });
+  if (result.error || result.status !== 0) {
+    throw new UserError(
+      `the tests run a real Kubernetes control plane built from Go modules, and Go was not found (${result.error?.message ?? result.stderr.trim()})`,
+      { hint: `install Go ${MINIMUM_GO.join('.')} or newer (https://go.dev/doc/install; Debian's golang-go is too old), then run: npx tsx packages/testkit/src/build-programs.ts` },
+    );
+  }
+  const version = result.stdout.trim();
+  const match = /^go(\d+)\.(\d+)/.exec(version);
+  if (!match || Number(match[1]) < MINIMUM_GO[0] || (Number(match[1]) === MINIMUM_GO[0] && Number(match[2]) < MINIMUM_GO[1])) {
+    throw new UserError(`Go ${version} is too old: the pinned modules need Go ${MINIMUM_GO.join('.')} or newer`, { hint: 'install a newer Go (https://go.dev/doc/install), or export GOTOOLCHAIN=go1.27.3 to let the go command fetch one' });
+  }
+  return version;
+}
+
+/** Where a family's build lives: keyed by everything that changes the binaries. */
+export function familyDir(family: GoFamily, go: string, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = join(GO_TOOLS_DIR, family.family);
+  const hash = createHash('sha256');
+  for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(dir, file)));
+  hash.update(JSON.stringify({ go, programs: family.programs, ldflags: family.ldflags?.(pinnedVersion(family)) ?? [], arch: process.arch }));
+  return join(binCacheRoot(env), `${family.family}-${pinnedVersion(family)}-${hash.digest('hex').slice(0, 12)}`);
+}
+
+interface Manifest {
+  version: string;
+  go: string;
+  /** How long the build took, for the figures in the docs. */
+  buildMs: number;
+  /** The module's folder in the Go module cache (kwok's stage definitions live there). */
+  moduleDir: string;
+}
+
+function readManifest(dir: string): Manifest | undefined {
+  const file = join(dir, 'manifest.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Manifest) : undefined;
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new UserError(`${command} ${args.slice(0, 2).join(' ')} in ${cwd} failed (exit ${code}):\n${err.trim().split('\n').slice(-15).join('\n')}`))));
+  });
+}
+
+/** The file `go build -o dir/` writes for a main package: its last path element, skipping a /vN suffix. */
+function goBinaryName(pkg: string): string {
+  const parts = pkg.split('/');
+  return /^v\d+$/.test(parts.at(-1)!) ? parts.at(-2)! : parts.at(-1)!;
+}
+
+export interface BuildOutcome {
+  family: string;
+  version: string;
+  dir: string;
+  /** 0 when a previous build was reused. */
+  buildMs: number;
+}
+
+/** Builds one family unless its cached build is complete; the build goes to a temporary folder first. */
+export async function ensureFamily(family: GoFamily, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<BuildOutcome> {
+  const go = goVersion(env);
+  const dir = familyDir(family, go, env);
+  const version = pinnedVersion(family);
+  if (readManifest(dir)) return { family: family.family, version, dir, buildMs: 0 };
+  const cwd = join(GO_TOOLS_DIR, family.family);
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  const started = performance.now();
+  const ticker = setInterval(() => log.info(`building ${family.family} ${version}: ${formatDuration(performance.now() - started)} so far`), 30_000);
+  try {
+    const ldflags = ['-s', '-w', ...(family.ldflags?.(version) ?? [])].join(' ');
+    await run('go', ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${partial}/`, ...Object.values(family.programs)], cwd, goEnv(env));
+    const moduleDir = JSON.parse(await run('go', ['list', '-m', '-json', family.module], cwd, goEnv(env))).Dir as string;
+    for (const [binary, pkg] of Object.entries(family.programs)) {
+      const built = join(partial, goBinaryName(pkg));
+      if (built !== join(partial, binary)) renameSync(built, join(partial, binary));
+    }
+    const buildMs = performance.now() - started;
+    writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify({ version, go, buildMs: Math.round(buildMs), moduleDir } satisfies Manifest, null, 2)}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(partial, dir);
+    return { family: family.family, version, dir, buildMs };
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+function familyOf(program: string): GoFamily {
+  const family = GO_FAMILIES.find((f) => program in f.programs);
+  if (!family) throw new Error(`no Go family builds ${program}`);
+  return family;
+}
+
+const hint = 'build them first: npx tsx packages/testkit/src/build-programs.ts (npm test does this)';
+
+/** The path of a built program, or a clear error saying how to build it. */
+export function programPath(program: string, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = familyDir(familyOf(program), goVersion(env), env);
+  if (!readManifest(dir)) throw new UserError(`${program} is not built yet (expected in ${dir}): ${hint}`);
+  return join(dir, program);
+}
+
+/** The version a program was built at (the pinned upstream version). */
+export function programVersion(program: string): string {
+  return pinnedVersion(familyOf(program));
+}
+
+/** The upstream module's folder in the Go module cache, e.g. for kwok's stage definitions. */
+export function moduleDirOf(program: string, env: NodeJS.ProcessEnv = process.env): string {
+  const manifest = readManifest(familyDir(familyOf(program), goVersion(env), env));
+  if (!manifest) throw new UserError(`${program} is not built yet: ${hint}`);
+  if (!existsSync(manifest.moduleDir)) throw new UserError(`${program}'s module source is gone from the Go module cache (${manifest.moduleDir})`, { hint: 'run: go clean -cache is not enough; rebuild with packages/testkit/src/build-programs.ts --force' });
+  return manifest.moduleDir;
+}
+
+/**
+ * A Go module's folder at `version`, downloaded into the Go module cache when it is not there yet (used for
+ * upstream files that are data, not programs: Cilium's CRDs at the version the rendered image pins).
+ */
+export function moduleSource(module: string, version: string, env: NodeJS.ProcessEnv = process.env): string {
+  goVersion(env);
+  const result = spawnSync('go', ['mod', 'download', '-json', `${module}@${version}`], { encoding: 'utf8', env: { ...goEnv(env), GOFLAGS: '-mod=mod' }, cwd: GO_TOOLS_DIR, timeout: 600_000 });
+  const info = result.stdout ? (JSON.parse(result.stdout) as { Dir?: string; Error?: string }) : {};
+  if (result.status !== 0 || !info.Dir) throw new UserError(`go mod download ${module}@${version} failed: ${info.Error ?? result.stderr.trim()}`);
+  return info.Dir;
+}
