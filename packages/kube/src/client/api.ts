@@ -154,7 +154,8 @@ export class KubeApi {
     rawModel(apiVersion, kind);
     try {
       const list = await this.objects.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector);
-      return (list.items ?? []) as unknown as KubeObject[];
+      // API servers leave apiVersion and kind off the items of a list; they are the list's own.
+      return ((list.items ?? []) as unknown as KubeObject[]).map((item) => ({ ...item, apiVersion, kind }));
     } catch (error) {
       throw toApiError(error, `list ${apiVersion} ${kind}`);
     }

@@ -4,7 +4,7 @@ import { describe, groupKind, isRecord, objectKey, type KubeObject } from '../mo
 import { PHASES, compareObjects, phaseOf } from '../model/order.ts';
 import { KubeApiError, type KubeApi } from './api.ts';
 import { APPLYSET, applySetFor, parentObject, readInventory, union, type Inventory } from './applyset.ts';
-import { objectDiff } from './diff.ts';
+import { objectDiff, unchangedBy } from './diff.ts';
 import { guardIdentity } from './identity.ts';
 import { waitForEstablished, waitForKind, waitForRollouts } from './wait.ts';
 
@@ -51,6 +51,20 @@ function conflictError(object: KubeObject, error: KubeApiError): UserError {
   );
 }
 
+/**
+ * Server-side apply that writes only when something would change: an existing object is dry-run first and left
+ * alone when the dry run shows no difference. A field conflict surfaces from the dry run already.
+ */
+export async function applyIfChanged(api: KubeApi, object: KubeObject, options: { force?: boolean; live?: KubeObject | null } = {}): Promise<{ outcome: 'created' | 'configured' | 'unchanged'; result: KubeObject }> {
+  const live = options.live === undefined ? await api.get(object) : (options.live ?? undefined);
+  if (live) {
+    const preview = await api.apply(object, { dryRun: true, force: options.force ?? false });
+    if (unchangedBy(live, preview)) return { outcome: 'unchanged', result: live };
+  }
+  const result = await api.apply(object, { force: options.force ?? false });
+  return { outcome: live ? 'configured' : 'created', result };
+}
+
 export const withMembership = (object: KubeObject, id: string): KubeObject => ({
   ...object,
   metadata: { ...object.metadata, labels: { ...object.metadata.labels, [APPLYSET.partOf]: id } },
@@ -84,7 +98,7 @@ export async function applyDesiredState(api: KubeApi, desired: DesiredState, opt
   }
   const all = desired.waves.flat();
   const current = inventoryOf(all);
-  if (!options.dryRun) await api.apply(parentObject(set, desired.cluster, desired.layer, union(previous.inventory, current)));
+  if (!options.dryRun) await applyIfChanged(api, parentObject(set, desired.cluster, desired.layer, union(previous.inventory, current)));
 
   const newNamespaces = new Set<string>();
   for (const wave of desired.waves) {
@@ -107,29 +121,24 @@ export async function applyDesiredState(api: KubeApi, desired: DesiredState, opt
           options.write(objectDiff(undefined, labelled, name));
           continue;
         }
-        let result: KubeObject;
+        if (object.kind === 'Namespace' && !live) newNamespaces.add(object.metadata.name);
         try {
-          result = await api.apply(labelled, { dryRun: options.dryRun, force: options.forceConflicts });
+          if (options.dryRun) {
+            const result = await api.apply(labelled, { dryRun: true, force: options.forceConflicts });
+            const diff = objectDiff(live, result, name);
+            if (!live) report.created.push(name);
+            else if (diff) report.configured.push(name);
+            else report.unchanged.push(name);
+            if (diff) options.write(diff);
+            continue;
+          }
+          const { outcome } = await applyIfChanged(api, labelled, { force: options.forceConflicts, live: live ?? null });
+          report[outcome].push(name);
+          if (outcome !== 'unchanged') log.ok(`${outcome} ${name}`);
         } catch (error) {
           if (error instanceof KubeApiError && error.code === 409) throw conflictError(object, error);
           throw error;
         }
-        if (object.kind === 'Namespace' && !live) newNamespaces.add(object.metadata.name);
-        if (options.dryRun) {
-          const diff = objectDiff(live, result, name);
-          if (!live) report.created.push(name);
-          else if (diff) report.configured.push(name);
-          else report.unchanged.push(name);
-          if (diff) options.write(diff);
-          continue;
-        }
-        if (!live) {
-          report.created.push(name);
-          log.ok(`created ${name}`);
-        } else if (result.metadata.resourceVersion !== live.metadata.resourceVersion) {
-          report.configured.push(name);
-          log.ok(`configured ${name}`);
-        } else report.unchanged.push(name);
         if (phase === 'crds') await waitForEstablished(api, object, { timeoutMs: options.timeoutMs, pollMs: options.pollMs, log });
       }
     }
@@ -138,7 +147,7 @@ export async function applyDesiredState(api: KubeApi, desired: DesiredState, opt
 
   const kept = await prune(api, desired, set.id, union(previous.inventory, current), all, report, options);
   // Kept objects stay members, so a later --allow-data-loss run can still find them.
-  if (!options.dryRun) await api.apply(parentObject(set, desired.cluster, desired.layer, union(current, inventoryOf(kept))));
+  if (!options.dryRun) await applyIfChanged(api, parentObject(set, desired.cluster, desired.layer, union(current, inventoryOf(kept))));
   return report;
 }
 

@@ -1,218 +1,254 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, UserError } from '@groundwork/kit';
-import { FakeKubeApi } from '@groundwork/testkit/kube';
+import { programVersion } from '@groundwork/testkit/programs';
+import { addNodes, describeRequest, mutatingRequests, startControlPlane, testNode, throwawaySpec, type ControlPlane } from '@groundwork/testkit/kube';
 import { KubeApi } from './api.ts';
 import { applyDesiredState, applySummary, type ApplyOptions, type DesiredState } from './apply.ts';
 import { APPLYSET, applySetFor } from './applyset.ts';
 import type { KubeObject } from '../model/object.ts';
 
-const labels = (layer = 'demo', cluster = 'lab') => ({ 'app.kubernetes.io/managed-by': 'groundwork', 'groundwork.dev/layer': layer, 'groundwork.dev/cluster': cluster });
+/**
+ * The apply engine against a real kube-apiserver (with its controllers, a scheduler and two kwok nodes), started
+ * as Talos starts it with Pod Security enforcing `restricted`. What the engine sends is read back from the API
+ * server's audit log; each test works in a namespace and layer of its own.
+ */
 
-function objects(layer = 'demo', cluster = 'lab'): KubeObject[] {
+const labels = (layer: string, cluster = 'lab') => ({ 'app.kubernetes.io/managed-by': 'groundwork', 'groundwork.dev/layer': layer, 'groundwork.dev/cluster': cluster });
+
+/** A pod template the `restricted` Pod Security level admits. */
+function podTemplate(app: string, extra: Record<string, unknown> = {}) {
+  return {
+    metadata: { labels: { app } },
+    spec: {
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: app, image: 'nginx:1.27', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+      ...extra,
+    },
+  };
+}
+
+function objects(ns: string, layer = ns, cluster = 'lab'): KubeObject[] {
   const l = labels(layer, cluster);
   return [
-    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'demo', labels: l }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'demo', labels: l }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] } },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web', namespace: 'demo', labels: l }, data: { greeting: 'hello' } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-token', namespace: 'demo', labels: l }, stringData: { token: 's3cr3t-value' } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'web-reader', labels: l }, rules: [] },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo', labels: l } },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: ns, labels: l }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: podTemplate('web') } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns, labels: l }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web', namespace: ns, labels: l }, data: { greeting: 'hello' } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-token', namespace: ns, labels: l }, stringData: { token: 's3cr3t-value' } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${ns}-reader`, labels: l }, rules: [] },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: l } },
   ];
 }
 
-describe('the apply engine against a Kubernetes API server', () => {
-  let fake: FakeKubeApi;
+describe('the apply engine against a real Kubernetes API server', () => {
+  let plane: ControlPlane;
   let api: KubeApi;
   let log: string[];
   let diffs: string[];
 
-  beforeEach(async () => {
-    fake = new FakeKubeApi();
-    await fake.start();
-    api = KubeApi.fromKubeconfig(fake.kubeconfig(), 'groundwork-demo');
+  beforeAll(async () => {
+    plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver')) });
+    await addNodes(plane.client, [testNode('node-a', { labels: { zone: 'a' } }), testNode('node-b', { labels: { zone: 'b' } })]);
+    api = KubeApi.fromKubeconfig(plane.kubeconfig(), 'groundwork-demo');
+  }, 180_000);
+  afterAll(() => plane?.stop());
+
+  const options = (overrides: Partial<ApplyOptions> = {}): ApplyOptions => {
     log = [];
     diffs = [];
-  });
-  afterEach(() => fake.stop());
+    return {
+      dryRun: false,
+      forceConflicts: false,
+      allowDataLoss: false,
+      timeoutMs: 60_000,
+      pollMs: 100,
+      log: createLogger('test', { write: (s: string) => (log.push(s), true) } as unknown as NodeJS.WritableStream),
+      write: (text) => diffs.push(text),
+      ...overrides,
+    };
+  };
+  const state = (objs: KubeObject[] | KubeObject[][], layer: string, cluster = 'lab'): DesiredState => ({ layer, cluster, waves: Array.isArray(objs[0]) ? (objs as KubeObject[][]) : [objs as KubeObject[]] });
+  /** What the engine (user admin) wrote while `work` ran, from the audit log; dry runs excluded. */
+  async function writesDuring(work: () => Promise<unknown>): Promise<string[]> {
+    const before = plane.audit().length;
+    await work();
+    return mutatingRequests(plane.audit().slice(before), 'admin').map(describeRequest);
+  }
+  const get = (apiVersion: string, kind: string, name: string, namespace?: string) => plane.client.get(apiVersion, kind, name, namespace);
 
-  const options = (overrides: Partial<ApplyOptions> = {}): ApplyOptions => ({
-    dryRun: false,
-    forceConflicts: false,
-    allowDataLoss: false,
-    timeoutMs: 5_000,
-    pollMs: 20,
-    log: createLogger('test', { write: (s: string) => (log.push(s), true) } as unknown as NodeJS.WritableStream),
-    write: (text) => diffs.push(text),
-    ...overrides,
-  });
-  const state = (objs: KubeObject[] | KubeObject[][], cluster = 'lab', layer = 'demo'): DesiredState => ({ layer, cluster, waves: Array.isArray(objs[0]) ? (objs as KubeObject[][]) : [objs as KubeObject[]] });
-
-  it('applies in dependency order: namespace, cluster RBAC, config and secrets, services, workloads', async () => {
-    const report = await applyDesiredState(api, state(objects()), options());
-    const order = fake.writes().filter((w) => !w.includes('groundwork-'));
-    expect(order).toEqual(['Namespace demo', 'ClusterRole web-reader', 'ConfigMap demo/web', 'Secret demo/web-token', 'Service demo/web', 'Deployment demo/web']);
+  it('applies in dependency order: namespace, cluster RBAC, config and secrets, services, workloads; the second apply sends no write at all', async () => {
+    let report!: Awaited<ReturnType<typeof applyDesiredState>>;
+    const writes = await writesDuring(async () => (report = await applyDesiredState(api, state(objects('order'), 'order'), options())));
+    expect(writes.filter((w) => !w.includes('groundwork-'))).toEqual(['patch namespaces order', 'patch clusterroles order-reader', 'patch configmaps order/web', 'patch secrets order/web-token', 'patch services order/web', 'patch deployments order/web']);
     expect(report.created).toHaveLength(6);
-    expect(fake.get('apps/v1', 'Deployment', 'web', 'demo')?.metadata.managedFields).toEqual([expect.objectContaining({ manager: 'groundwork-demo', operation: 'Apply' })]);
+    expect((await get('apps/v1', 'Deployment', 'web', 'order'))?.metadata.managedFields).toEqual(expect.arrayContaining([expect.objectContaining({ manager: 'groundwork-demo', operation: 'Apply' })]));
+    expect(log.join('')).toMatch(/Deployment order\/web rolled out \(2\/2 available, 2 updated\)/);
+
+    const versions = async () => Promise.all(objects('order').map(async (o) => (await get(o.apiVersion, o.kind, o.metadata.name, o.metadata.namespace))?.metadata.resourceVersion));
+    const before = await versions();
+    const again = await writesDuring(async () => (report = await applyDesiredState(api, state(objects('order'), 'order'), options())));
+    expect(again).toEqual([]);
+    expect(report.unchanged).toHaveLength(6);
+    expect(applySummary(report, false)).toBe('no changes: all 6 objects are as rendered');
+    expect(await versions()).toEqual(before);
   });
 
-  it('labels every object as a member of the layer\'s ApplySet and records the set on its parent', async () => {
-    await applyDesiredState(api, state(objects()), options());
-    const set = applySetFor('demo');
-    expect(fake.get('v1', 'Service', 'web', 'demo')?.metadata.labels?.[APPLYSET.partOf]).toBe(set.id);
-    const parent = fake.get('v1', 'ConfigMap', 'groundwork-demo', 'kube-system')!;
+  it('labels every object as a member of the layer\'s ApplySet, records the set on its parent, and kubectl finds the members by label', async () => {
+    await applyDesiredState(api, state(objects('members'), 'members'), options());
+    const set = applySetFor('members');
+    expect((await get('v1', 'Service', 'web', 'members'))?.metadata.labels?.[APPLYSET.partOf]).toBe(set.id);
+    const parent = (await get('v1', 'ConfigMap', 'groundwork-members', 'kube-system'))!;
     expect(parent.metadata.labels?.[APPLYSET.id]).toBe(set.id);
     expect(parent.metadata.annotations).toMatchObject({
       [APPLYSET.tooling]: 'groundwork/v0.1.0',
       [APPLYSET.groupKinds]: 'ClusterRole.rbac.authorization.k8s.io,ConfigMap,Deployment.apps,Namespace,Secret,Service',
-      [APPLYSET.namespaces]: 'demo',
+      [APPLYSET.namespaces]: 'members',
     });
-  });
-
-  it('changes nothing on a second apply of the same objects, and says so', async () => {
-    await applyDesiredState(api, state(objects()), options());
-    const before = fake.store.all().map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`);
-    const report = await applyDesiredState(api, state(objects()), options());
-    expect(fake.store.all().map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)).toEqual(before);
-    expect(report.unchanged).toHaveLength(6);
-    expect(applySummary(report, false)).toBe('no changes: all 6 objects are as rendered');
+    const listed = plane.kubectl(['get', 'namespaces,clusterroles,configmaps,secrets,services,deployments', '-A', '-l', `${APPLYSET.partOf}=${set.id}`, '-o', 'name']);
+    expect(listed.stderr).toBe('');
+    expect(listed.stdout.trim().split('\n').sort()).toEqual(['clusterrole.rbac.authorization.k8s.io/members-reader', 'configmap/web', 'deployment.apps/web', 'namespace/members', 'secret/web-token', 'service/web']);
   });
 
   it('reports an object as configured only when the server changed it', async () => {
-    await applyDesiredState(api, state(objects()), options());
-    const changed = objects();
+    await applyDesiredState(api, state(objects('changed'), 'changed'), options());
+    const changed = objects('changed');
     (changed[2]!.data as Record<string, string>).greeting = 'hi';
-    const report = await applyDesiredState(api, state(changed), options());
-    expect(report.configured).toEqual(['ConfigMap demo/web']);
-    expect(fake.get('v1', 'ConfigMap', 'web', 'demo')?.data).toEqual({ greeting: 'hi' });
+    const writes = await writesDuring(async () => {
+      const report = await applyDesiredState(api, state(changed, 'changed'), options());
+      expect(report.configured).toEqual(['ConfigMap changed/web']);
+    });
+    expect(writes).toEqual(['patch configmaps changed/web']);
+    expect((await get('v1', 'ConfigMap', 'web', 'changed'))?.data).toEqual({ greeting: 'hi' });
   });
 
   it('prunes what it applied before and no longer renders, never objects it does not own', async () => {
-    await applyDesiredState(api, state(objects()), options());
-    fake.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'someone-elses', namespace: 'demo' }, data: { a: '1' } });
+    await applyDesiredState(api, state(objects('prune'), 'prune'), options());
+    await plane.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'someone-elses', namespace: 'prune' }, data: { a: '1' } });
     // Carries the set's label but belongs to another layer (copied by hand): still not ours to delete.
-    fake.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'copied', namespace: 'demo', labels: { ...labels('other'), [APPLYSET.partOf]: applySetFor('demo').id } } });
-    const report = await applyDesiredState(api, state(objects().filter((o) => o.kind !== 'ConfigMap' && o.kind !== 'ClusterRole')), options());
-    expect(report.pruned).toEqual(['ConfigMap demo/web', 'ClusterRole web-reader']);
-    expect(fake.get('v1', 'ConfigMap', 'web', 'demo')).toBeUndefined();
-    expect(fake.get('rbac.authorization.k8s.io/v1', 'ClusterRole', 'web-reader')).toBeUndefined();
-    expect(fake.get('v1', 'ConfigMap', 'someone-elses', 'demo')).toBeDefined();
-    expect(fake.get('v1', 'ConfigMap', 'copied', 'demo')).toBeDefined();
-    expect(fake.get('v1', 'ConfigMap', 'groundwork-demo', 'kube-system')?.metadata.annotations?.[APPLYSET.groupKinds]).toBe('Deployment.apps,Namespace,Secret,Service');
+    await plane.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'copied', namespace: 'prune', labels: { ...labels('other'), [APPLYSET.partOf]: applySetFor('prune').id } } });
+    const report = await applyDesiredState(api, state(objects('prune').filter((o) => o.kind !== 'ConfigMap' && o.kind !== 'ClusterRole'), 'prune'), options());
+    expect(report.pruned).toEqual(['ConfigMap prune/web', 'ClusterRole prune-reader']);
+    expect(await get('v1', 'ConfigMap', 'web', 'prune')).toBeUndefined();
+    expect(await get('rbac.authorization.k8s.io/v1', 'ClusterRole', 'prune-reader')).toBeUndefined();
+    expect(await get('v1', 'ConfigMap', 'someone-elses', 'prune')).toBeDefined();
+    expect(await get('v1', 'ConfigMap', 'copied', 'prune')).toBeDefined();
+    expect((await get('v1', 'ConfigMap', 'groundwork-prune', 'kube-system'))?.metadata.annotations?.[APPLYSET.groupKinds]).toBe('Deployment.apps,Namespace,Secret,Service');
   });
 
   it('keeps volumes and namespaces that hold data unless data loss is allowed', async () => {
-    const pvc: KubeObject = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'demo', labels: labels() }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
-    await applyDesiredState(api, state([...objects(), pvc]), options());
-    const kept = await applyDesiredState(api, state([]), options());
-    expect(kept.kept).toEqual(['PersistentVolumeClaim demo/data', 'Namespace demo']);
-    expect(fake.get('v1', 'PersistentVolumeClaim', 'data', 'demo')).toBeDefined();
-    const gone = await applyDesiredState(api, state([]), options({ allowDataLoss: true }));
-    expect(gone.pruned).toEqual(['PersistentVolumeClaim demo/data', 'Namespace demo']);
-    expect(fake.get('v1', 'Namespace', 'demo')).toBeUndefined();
+    const pvc: KubeObject = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'keep', labels: labels('keep') }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+    await applyDesiredState(api, state([...objects('keep'), pvc], 'keep'), options());
+    const kept = await applyDesiredState(api, state([], 'keep'), options());
+    expect(kept.kept).toEqual(['PersistentVolumeClaim keep/data', 'Namespace keep']);
+    expect(await get('v1', 'PersistentVolumeClaim', 'data', 'keep')).toBeDefined();
+    const gone = await applyDesiredState(api, state([], 'keep'), options({ allowDataLoss: true }));
+    expect(gone.pruned).toEqual(['PersistentVolumeClaim keep/data', 'Namespace keep']);
+    // The namespace controller empties and removes a deleted namespace.
+    await plane.client.waitFor('namespace keep to be gone', async () => ((await get('v1', 'Namespace', 'keep')) ? undefined : true));
   });
 
-  it('stops on a field owned by another manager, names it and the field, and takes it over with --force-conflicts', async () => {
-    await applyDesiredState(api, state(objects()), options());
-    const res = await fetch(`${fake.url}/apis/apps/v1/namespaces/demo/deployments/web?fieldManager=kubectl-edit`, {
-      method: 'PATCH',
-      headers: { authorization: 'Bearer test-token', 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify({ spec: { replicas: 5 } }),
-    });
-    expect(res.status).toBe(200);
-    const changed = objects();
+  it('stops on a field another manager owns (kubectl apply --server-side), names it and the field, and takes it over with --force-conflicts', async () => {
+    await applyDesiredState(api, state(objects('conflict'), 'conflict'), options());
+    const ops = plane.kubectl(['apply', '--server-side', '--field-manager=ops', '--force-conflicts', '-f', '-'], JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'conflict' }, spec: { replicas: 5 } }));
+    expect(ops.status, ops.stderr).toBe(0);
+    const changed = objects('conflict');
     (changed[0]!.spec as { replicas: number }).replicas = 3;
-    const error = await applyDesiredState(api, state(changed), options()).catch((e: unknown) => e);
+    let error: unknown;
+    const writes = await writesDuring(async () => (error = await applyDesiredState(api, state(changed, 'conflict'), options()).catch((e: unknown) => e)));
     expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toContain('Deployment demo/web: fields this layer sets are owned by another field manager:');
-    expect((error as Error).message).toContain('"kubectl-edit": .spec.replicas');
+    expect((error as UserError).exitCode).toBe(4);
+    expect((error as Error).message).toContain('Deployment conflict/web: fields this layer sets are owned by another field manager:');
+    expect((error as Error).message).toMatch(/"ops"( using apps\/v1)?: \.spec\.replicas/);
     expect((error as Error).message).toContain('--force-conflicts');
-    expect(fake.get('apps/v1', 'Deployment', 'web', 'demo')?.spec).toMatchObject({ replicas: 5 });
-    await applyDesiredState(api, state(changed), options({ forceConflicts: true }));
-    expect(fake.get('apps/v1', 'Deployment', 'web', 'demo')?.spec).toMatchObject({ replicas: 3 });
+    expect(writes).toEqual([]);
+    expect((await get('apps/v1', 'Deployment', 'web', 'conflict'))?.spec).toMatchObject({ replicas: 5 });
+    await applyDesiredState(api, state(changed, 'conflict'), options({ forceConflicts: true }));
+    expect((await get('apps/v1', 'Deployment', 'web', 'conflict'))?.spec).toMatchObject({ replicas: 3 });
   });
 
   it('dry-runs on the server, prints a diff with Secret values masked, and writes nothing', async () => {
-    await applyDesiredState(api, state(objects()), options());
-    const changed = objects();
+    await applyDesiredState(api, state(objects('dry'), 'dry'), options());
+    const changed = objects('dry');
     (changed[3]!.stringData as Record<string, string>).token = 'n3w-s3cr3t';
     (changed[1]!.spec as { ports: unknown[] }).ports = [{ name: 'http', port: 8080 }];
-    const writesBefore = fake.writes().length;
-    const report = await applyDesiredState(api, state(changed), options({ dryRun: true }));
-    expect(fake.writes().length).toBe(writesBefore);
-    expect(fake.requests.filter((r) => r.method === 'PATCH' && r.query.dryRun === 'All').length).toBe(6);
-    expect(report.configured.sort()).toEqual(['Secret demo/web-token', 'Service demo/web']);
+    let report!: Awaited<ReturnType<typeof applyDesiredState>>;
+    const before = plane.audit().length;
+    const writes = await writesDuring(async () => (report = await applyDesiredState(api, state(changed, 'dry'), options({ dryRun: true }))));
+    expect(writes).toEqual([]);
+    expect(plane.audit().slice(before).filter((e) => e.user.username === 'admin' && e.stage === 'ResponseComplete' && e.verb === 'patch' && e.requestURI.includes('dryRun=All'))).toHaveLength(6);
+    expect(report.configured.sort()).toEqual(['Secret dry/web-token', 'Service dry/web']);
     const text = diffs.join('');
     expect(text).toContain('-      port: 80\n+      port: 8080');
     expect(text).toContain('***(changed)***');
     expect(text).not.toContain('s3cr3t');
-    expect(fake.get('v1', 'Service', 'web', 'demo')?.spec).toMatchObject({ ports: [{ port: 80 }] });
-  });
-
-  it('refuses to apply one cluster\'s objects to another cluster\'s API server', async () => {
-    await applyDesiredState(api, state(objects('demo', 'lab')), options());
-    expect(fake.get('v1', 'ConfigMap', 'groundwork-cluster', 'kube-system')?.data).toEqual({ cluster: 'lab' });
-    const error = await applyDesiredState(api, state(objects('demo', 'prod'), 'prod'), options()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).exitCode).toBe(3);
-    expect((error as Error).message).toMatch(/belongs to cluster "lab".*cluster "prod"'s objects/);
-    expect(fake.get('apps/v1', 'Deployment', 'web', 'demo')?.metadata.labels?.['groundwork.dev/cluster']).toBe('lab');
+    expect((await get('v1', 'Service', 'web', 'dry'))?.spec).toMatchObject({ ports: [{ port: 80 }] });
   });
 
   it('waits for rollouts with progress, and fails naming what is not ready when time runs out', async () => {
-    fake.autoReady = false;
-    setTimeout(() => fake.rollOut(fake.get('apps/v1', 'Deployment', 'web', 'demo')!), 300);
-    await applyDesiredState(api, state(objects()), options());
-    expect(log.join('')).toMatch(/waiting for 1 rollout .*Deployment demo\/web 0\/2 available/);
-    expect(log.join('')).toContain('Deployment demo/web rolled out (2/2 available, 2 updated)');
+    const ns = 'wait';
+    const pinned = objects(ns);
+    // The pods may only run on a node labelled ready=yes, which no node is yet.
+    const deployment = pinned[0]!;
+    (deployment.spec as { template: unknown }).template = podTemplate('web', {
+      affinity: {
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'ready', operator: 'In', values: ['yes'] }] }] } },
+        podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] },
+      },
+    });
+    const label = (node: string) => plane.client.mergePatch('v1', 'Node', node, undefined, { metadata: { labels: { ready: 'yes' } } }, 'test');
+    setTimeout(() => void Promise.all([label('node-a'), label('node-b')]), 1_500);
+    await applyDesiredState(api, state(pinned, ns), options());
+    expect(log.join('')).toMatch(/waiting for 1 rollout .*Deployment wait\/web 0\/2 available/);
+    expect(log.join('')).toContain('Deployment wait/web rolled out (2/2 available, 2 updated)');
 
-    const slower = objects();
-    (slower[0]!.spec as { replicas: number }).replicas = 4;
-    const error = await applyDesiredState(api, state(slower), options({ timeoutMs: 200 })).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/timed out after .* waiting for: Deployment demo\/web \(2\/4 available/);
+    // Four replicas, one per node, on two nodes: two stay Pending.
+    (deployment.spec as { replicas: number }).replicas = 4;
+    const error = await applyDesiredState(api, state(pinned, ns), options({ timeoutMs: 3_000 })).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/timed out after .* waiting for: Deployment wait\/web \(2\/4 available/);
   });
 
   it('applies wave by wave: the first wave is rolled out before the second is applied', async () => {
-    fake.autoReady = false;
-    const [deployment, ...rest] = objects();
-    const cni: KubeObject = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'cni', namespace: 'demo', labels: labels() }, spec: { selector: { matchLabels: { app: 'cni' } }, template: { metadata: { labels: { app: 'cni' } }, spec: { containers: [{ name: 'cni', image: 'cni:1' }] } } } };
-    setTimeout(() => fake.rollOut(fake.get('apps/v1', 'DaemonSet', 'cni', 'demo')!), 200);
-    setTimeout(() => fake.rollOut(fake.get('apps/v1', 'Deployment', 'web', 'demo')!), 400);
-    await applyDesiredState(api, state([[...rest.filter((o) => o.kind === 'Namespace'), cni], [...rest.filter((o) => o.kind !== 'Namespace'), deployment!]]), options());
-    const writes = fake.writes().filter((w) => !w.includes('groundwork-'));
-    expect(writes.slice(0, 2)).toEqual(['Namespace demo', 'DaemonSet demo/cni']);
-    const cniReadyAt = log.findIndex((l) => l.includes('DaemonSet demo/cni rolled out'));
-    const webCreatedAt = log.findIndex((l) => l.includes('created Deployment demo/web'));
-    expect(cniReadyAt).toBeGreaterThanOrEqual(0);
-    expect(webCreatedAt).toBeGreaterThan(cniReadyAt);
+    const ns = 'waves';
+    const [deployment, ...rest] = objects(ns);
+    const agent: KubeObject = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: ns, labels: labels(ns) }, spec: { selector: { matchLabels: { app: 'agent' } }, template: podTemplate('agent') } };
+    await applyDesiredState(api, state([[...rest.filter((o) => o.kind === 'Namespace'), agent], [...rest.filter((o) => o.kind !== 'Namespace'), deployment!]], ns), options());
+    const agentReadyAt = log.findIndex((l) => l.includes('DaemonSet waves/agent rolled out (2/2 nodes available'));
+    const webCreatedAt = log.findIndex((l) => l.includes('created Deployment waves/web'));
+    expect(agentReadyAt).toBeGreaterThanOrEqual(0);
+    expect(webCreatedAt).toBeGreaterThan(agentReadyAt);
   });
 
-  it('applies custom resources once an operator has registered their kind', async () => {
-    const pool: KubeObject = { apiVersion: 'cilium.io/v2', kind: 'CiliumLoadBalancerIPPool', metadata: { name: 'pool', labels: labels() }, spec: { blocks: [{ start: '10.0.0.40', stop: '10.0.0.49' }] } };
-    setTimeout(() => fake.serve({ group: 'cilium.io', version: 'v2', kind: 'CiliumLoadBalancerIPPool', plural: 'ciliumloadbalancerippools', namespaced: false }), 300);
-    const dry = await applyDesiredState(api, state([pool]), options({ dryRun: true }));
-    expect(dry.skipped).toEqual(['CiliumLoadBalancerIPPool pool']);
-    const report = await applyDesiredState(api, state([...objects(), pool]), options());
-    expect(report.created).toContain('CiliumLoadBalancerIPPool pool');
-    expect(fake.writes().filter((w) => !w.includes('groundwork-')).pop()).toBe('CiliumLoadBalancerIPPool pool');
-  });
-
-  it('waits for a CRD to be Established before applying resources of its kind', async () => {
-    fake = new FakeKubeApi({ crdDelayMs: 250 });
-    await fake.start();
-    api = KubeApi.fromKubeconfig(fake.kubeconfig(), 'groundwork-demo');
-    const crd: KubeObject = {
+  it('applies custom resources once an operator has registered their kind, and waits for a CRD it applies itself to be Established', async () => {
+    const crd = (group: string, kind: string): KubeObject => ({
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
-      metadata: { name: 'widgets.example.com', labels: labels() },
-      spec: { group: 'example.com', names: { kind: 'Widget', plural: 'widgets' }, scope: 'Namespaced', versions: [{ name: 'v1', served: true, storage: true }] },
-    };
-    const widget: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'demo', labels: labels() }, spec: { size: 3 } };
-    const report = await applyDesiredState(api, state([...objects(), crd, widget]), options());
-    expect(report.created).toEqual(expect.arrayContaining(['CustomResourceDefinition widgets.example.com', 'Widget demo/w']));
-    const writes = fake.writes().filter((w) => !w.includes('groundwork-'));
-    expect(writes.indexOf('CustomResourceDefinition widgets.example.com')).toBe(1);
-    expect(writes.at(-1)).toBe('Widget demo/w');
-    await fake.stop();
+      metadata: { name: `${kind.toLowerCase()}s.${group}`, labels: labels('custom') },
+      spec: { group, names: { kind, plural: `${kind.toLowerCase()}s` }, scope: 'Namespaced', versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } } }] },
+    });
+    const gadget: KubeObject = { apiVersion: 'operator.example.com/v1', kind: 'Gadget', metadata: { name: 'g', namespace: 'custom', labels: labels('custom') }, spec: { size: 1 } };
+    const dry = await applyDesiredState(api, state([gadget], 'custom'), options({ dryRun: true }));
+    expect(dry.skipped).toEqual(['Gadget custom/g']);
+    // The "operator" registers its kind a moment after the engine starts waiting for it.
+    setTimeout(() => void plane.client.apply(crd('operator.example.com', 'Gadget'), 'operator'), 1_000);
+    const widget: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'custom', labels: labels('custom') }, spec: { size: 3 } };
+    const writes = await writesDuring(async () => {
+      const report = await applyDesiredState(api, state([...objects('custom'), crd('example.com', 'Widget'), widget, gadget], 'custom'), options());
+      expect(report.created).toEqual(expect.arrayContaining(['CustomResourceDefinition widgets.example.com', 'Widget custom/w', 'Gadget custom/g']));
+    });
+    const ours = writes.filter((w) => !w.includes('groundwork-'));
+    expect(ours.indexOf('patch customresourcedefinitions widgets.example.com')).toBe(1);
+    expect(ours.slice(-2).sort()).toEqual(['patch gadgets custom/g', 'patch widgets custom/w']);
+  });
+
+  it('refuses to apply one cluster\'s objects to another cluster\'s API server', async () => {
+    await applyDesiredState(api, state(objects('identity'), 'identity'), options());
+    expect((await get('v1', 'ConfigMap', 'groundwork-cluster', 'kube-system'))?.data).toEqual({ cluster: 'lab' });
+    let error: unknown;
+    const writes = await writesDuring(async () => (error = await applyDesiredState(api, state(objects('identity', 'identity', 'prod'), 'identity', 'prod'), options()).catch((e: unknown) => e)));
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(3);
+    expect((error as Error).message).toMatch(/belongs to cluster "lab".*cluster "prod"'s objects/);
+    expect(writes).toEqual([]);
+    expect((await get('apps/v1', 'Deployment', 'web', 'identity'))?.metadata.labels?.['groundwork.dev/cluster']).toBe('lab');
   });
 });
 

@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeKubeApi } from '@groundwork/testkit/kube';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { programVersion } from '@groundwork/testkit/programs';
+import { startControlPlane, throwawaySpec, type ControlPlane } from '@groundwork/testkit/kube';
 import { KubeApi } from './api.ts';
 import { podHealth, podProblems, RECENT_RESTART_MS } from './pods.ts';
 import type { KubeObject } from '../model/object.ts';
@@ -18,8 +19,11 @@ const pod = (name: string, labels: Record<string, string>, container: Record<str
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: 'demo', labels },
-  spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
-  status: { phase: 'Running', containerStatuses: [{ name: 'web', ...container }] },
+  spec: {
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [{ name: 'web', image: 'nginx:1.27', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+  },
+  status: { phase: 'Running', containerStatuses: [{ name: 'web', image: 'nginx:1.27', imageID: '', ready: false, ...container }] },
 });
 
 describe('pod health', () => {
@@ -32,21 +36,27 @@ describe('pod health', () => {
     expect(podProblems(old as KubeObject, NOW)).toEqual([]);
   });
 
-  describe('against an API server', () => {
-    let fake: FakeKubeApi;
+  describe('against a real API server', () => {
+    let plane: ControlPlane;
     let api: KubeApi;
-    beforeEach(async () => {
-      fake = new FakeKubeApi();
-      await fake.start();
-      api = KubeApi.fromKubeconfig(fake.kubeconfig(), 'groundwork-demo');
-    });
-    afterEach(() => fake.stop());
+    beforeAll(async () => {
+      // No nodes and no kwok: the pods stay where this test puts them, as a kubelet would report them.
+      plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver')), kwok: false });
+      api = KubeApi.fromKubeconfig(plane.kubeconfig(), 'groundwork-demo');
+    }, 120_000);
+    afterAll(() => plane?.stop());
 
     it('looks only at the pods a workload selects', async () => {
-      fake.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
-      fake.seed(pod('web-1', { app: 'web' }, { restartCount: 2, state: { running: {} } }));
-      fake.seed(pod('web-2', { app: 'web' }, { restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }));
-      fake.seed(pod('other', { app: 'other' }, { restartCount: 9, state: { waiting: { reason: 'CrashLoopBackOff' } } }));
+      await plane.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
+      for (const [name, labels, container] of [
+        ['web-1', { app: 'web' }, { restartCount: 2, state: { running: {} } }],
+        ['web-2', { app: 'web' }, { restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }],
+        ['other', { app: 'other' }, { restartCount: 9, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+      ] as const) {
+        const { status, ...object } = pod(name, labels, container);
+        await plane.client.create(object);
+        await plane.client.setStatus('v1', 'Pod', name, 'demo', status, 'kubelet');
+      }
       const health = await podHealth(api, [web], NOW);
       expect(health).toEqual({ pods: 2, restarts: 2, problems: ['Deployment demo/web: pod demo/web-2 container web: ImagePullBackOff'] });
     });
