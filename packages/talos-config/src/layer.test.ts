@@ -10,7 +10,8 @@ import { main as generate } from './generate.ts';
 import { main as verify } from './verify.ts';
 import { main as apply } from './apply.ts';
 import { bundleFromYaml, type SecretsBundle } from './bundle/bundle.ts';
-import { FakeTalosNode, adminKubeconfig, fakeKubernetes, sharedState } from '../test/fake-talos.ts';
+import { FakeTalosNode, adminKubeconfig, sharedState } from '../test/fake-talos.ts';
+import { TalosKubernetes } from '../test/talos-kubernetes.ts';
 import { labClusterYaml } from '../test/fixtures.ts';
 
 const repo = join(import.meta.dirname, '..', '..', '..');
@@ -83,42 +84,44 @@ describe('talos-config on a cluster, from a new bundle to a verified running clu
     expect(readFileSync(join(ws.root, 'clusters/copy/rendered/talos-config/nodes/w-1.yaml'), 'utf8')).toContain(`token: ${talosBundle.trustdinfo.token}`);
   });
 
-  describe('apply and live verify against Talos and Kubernetes API servers', () => {
+  describe('apply and live verify against the Talos API stand-in and a real Kubernetes control plane', () => {
     let nodes: FakeTalosNode[];
-    let kube: Awaited<ReturnType<typeof fakeKubernetes>>;
+    let kubernetes: TalosKubernetes;
     let map: string;
 
     beforeAll(async () => {
       const exported = join(scratchDir(), 'secrets.yaml');
       await run(talos, ['export', '--cluster=lab', `--output=${exported}`]);
       const bundle: SecretsBundle = bundleFromYaml(readFileSync(exported, 'utf8'));
-      const state = sharedState();
-      kube = await fakeKubernetes(bundle, '10.9.0.11', state);
+      kubernetes = await TalosKubernetes.create();
+      const state = sharedState(kubernetes);
       const kubeconfig = adminKubeconfig(bundle, 'lab', 'https://10.9.0.11:6443');
       nodes = [
         new FakeTalosNode({ name: 'cp-1', ip: '10.9.0.11', controlPlane: true, talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig),
         new FakeTalosNode({ name: 'w-1', ip: '10.9.0.21', controlPlane: false, talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig),
       ];
       for (const node of nodes) await node.start();
-      map = [...nodes.map((n) => `${n.spec.ip}:50000=127.0.0.1:${n.port}`), `10.9.0.11:6443=127.0.0.1:${kube.port}`].join(',');
+      map = [...nodes.map((n) => `${n.spec.ip}:50000=127.0.0.1:${n.port}`), `10.9.0.11:6443=127.0.0.1:${kubernetes.apiPort}`].join(',');
     });
 
     afterAll(async () => {
       for (const node of nodes) await node.stop();
-      kube.server.close();
+      await kubernetes.stop();
     });
 
-    const fast = () => ({ GROUNDWORK_ADDRESS_MAP: map, GROUNDWORK_POLL_MS: '50', GROUNDWORK_TALOS_NODE_TIMEOUT_MS: '10000', GROUNDWORK_KUBERNETES_TIMEOUT_MS: '10000' });
+    const fast = () => ({ GROUNDWORK_ADDRESS_MAP: map, GROUNDWORK_POLL_MS: '200', GROUNDWORK_TALOS_NODE_TIMEOUT_MS: '10000', GROUNDWORK_KUBERNETES_TIMEOUT_MS: '90000' });
 
-    it('installs, bootstraps and keeps the kubeconfig; a second apply changes nothing', async () => {
+    it('installs, bootstraps, waits for the control plane its rendered config starts, and keeps the kubeconfig; a second apply changes nothing', async () => {
       const first = await run(apply, ['--cluster=lab'], fast());
-      expect(first.code, first.stderr).toBe(0);
+      expect(first.code, `${first.stderr}\n${kubernetes.failure?.message ?? ''}`).toBe(0);
       expect(first.stderr).toContain('lab: 2 installed; etcd done; kubeconfig in clusters/lab/rendered/kubeconfig');
       expect(nodes.map((n) => n.config)).toEqual([readFileSync(rendered('nodes/cp-1.yaml'), 'utf8'), readFileSync(rendered('nodes/w-1.yaml'), 'utf8')]);
       expect(statSync(join(ws.root, 'clusters/lab/rendered/kubeconfig')).mode & 0o777).toBe(0o600);
+      const plane = await kubernetes.started();
+      expect(plane.spec.endpoint).toBe('https://10.9.0.11:6443');
       const second = await run(apply, ['--cluster=lab'], fast());
       expect(second.stderr).toContain('lab: 2 unchanged; etcd already bootstrapped');
-    });
+    }, 120_000);
 
     it('live verify checks versions, etcd members, health and Kubernetes nodes', async () => {
       const live = await run(verify, ['--cluster=lab'], { ...fast(), GROUNDWORK_LIVE: '1', GROUNDWORK_TALOS_HEALTH_WAIT_SECONDS: '5' });

@@ -1,5 +1,3 @@
-import { createServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { parseAllDocuments } from 'yaml';
 import { ClusterService, MachineService } from '../src/api/client.ts';
@@ -14,19 +12,27 @@ import { issue, selfSigned, tarGz } from './certs.ts';
  * one etcd bootstrap, the kubeconfig tar.gz stream, the health check, and etcd snapshots streamed from
  * whatever `snapshot` returns (a real etcd's, in the dr tests) to the roles Talos allows them (admin,
  * operator, etcd:backup: what a Kubernetes pod gets through a talos.dev ServiceAccount).
+ *
+ * What machined does next is not modelled here: `SharedState.machined` is told when a node takes a config and
+ * when etcd is bootstrapped (talos-kubernetes.ts starts a real control plane from the applied config then).
  */
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
+/** What happens on a node after the API calls, outside this stand-in (see talos-kubernetes.ts). */
+export interface Machined {
+  configured(node: { name: string; ip: string; controlPlane: boolean }, config: string): void;
+  bootstrapped(node: { name: string; ip: string }, config: string): void;
+}
+
 export interface SharedState {
   bootstrapCalls: number;
   etcdMembers: string[];
-  kubernetesUp: boolean;
-  registeredNodes: Set<string>;
+  machined?: Machined;
 }
 
-export function sharedState(): SharedState {
-  return { bootstrapCalls: 0, etcdMembers: [], kubernetesUp: false, registeredNodes: new Set() };
+export function sharedState(machined?: Machined): SharedState {
+  return { bootstrapCalls: 0, etcdMembers: [], ...(machined ? { machined } : {}) };
 }
 
 interface NodeSpec {
@@ -116,7 +122,7 @@ export class FakeTalosNode {
               this.config = text;
               if (this.mode === 'maintenance') setTimeout(() => void this.reboot(), 20);
               if (this.state.etcdMembers.length && this.spec.controlPlane && !this.state.etcdMembers.includes(this.spec.name)) this.state.etcdMembers.push(this.spec.name);
-              this.state.registeredNodes.add(this.spec.name);
+              this.state.machined?.configured(this.spec, text);
             }
           }),
         bootstrap: (call: never, callback: Callback) =>
@@ -125,8 +131,8 @@ export class FakeTalosNode {
             if (!this.spec.controlPlane) return callback({ code: grpc.status.FAILED_PRECONDITION, details: 'bootstrap is only possible on control planes' });
             if (this.state.etcdMembers.length) return callback({ code: grpc.status.ALREADY_EXISTS, details: 'etcd data directory is not empty' });
             this.state.etcdMembers.push(this.spec.name);
-            setTimeout(() => (this.state.kubernetesUp = true), 50);
             callback(null, { messages: [{ metadata }] });
+            this.state.machined?.bootstrapped(this.spec, this.config ?? '');
           }),
         etcdMemberList: (call: never, callback: Callback) =>
           guard(call, callback, false, () =>
@@ -184,24 +190,6 @@ export class FakeTalosNode {
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   }
-}
-
-/** The Kubernetes API behind the cluster endpoint: /version once etcd is bootstrapped, /api/v1/nodes for admins. */
-export async function fakeKubernetes(bundle: SecretsBundle, endpointIp: string, state: SharedState): Promise<{ server: HttpsServer; port: number }> {
-  const serving = issue(bundle.certs.k8s, ['kubernetes'], { ips: [endpointIp, '127.0.0.1'], extKeyUsage: ['serverAuth'], algorithm: 'ecdsa-p256' });
-  const server = createServer({ cert: serving.crt, key: serving.key, ca: bundle.certs.k8s.crt, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    if (!state.kubernetesUp) return res.writeHead(503).end('etcd not ready');
-    if (req.url === '/version') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"gitVersion":"v1.36.3"}');
-    const socket = req.socket as import('node:tls').TLSSocket;
-    if (!socket.authorized) return res.writeHead(401).end('Unauthorized');
-    if (req.url === '/api/v1/nodes') {
-      const items = [...state.registeredNodes].sort().map((name) => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }));
-      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'NodeList', items }));
-    }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /** An admin kubeconfig as Talos issues it (CN=admin, O=system:masters, signed by the Kubernetes CA). */

@@ -54,9 +54,16 @@ export const GO_FAMILIES: readonly GoFamily[] = [
   { family: 'kwok', module: 'sigs.k8s.io/kwok', programs: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
 ];
 
+/**
+ * The environment when the tests started: tests run code with an isolated HOME (runIn), and the programs must
+ * still be found where the build put them.
+ */
+const STARTUP_ENV: NodeJS.ProcessEnv = { ...process.env };
+const STARTUP_HOME = homedir();
+
 /** GROUNDWORK_BIN_CACHE, else $XDG_CACHE_HOME/groundwork/bin, else ~/.cache/groundwork/bin. */
-export function binCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.GROUNDWORK_BIN_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'groundwork', 'bin');
+export function binCacheRoot(env: NodeJS.ProcessEnv = STARTUP_ENV): string {
+  return env.GROUNDWORK_BIN_CACHE ?? join(env.XDG_CACHE_HOME ?? join(env === STARTUP_ENV ? STARTUP_HOME : (env.HOME ?? STARTUP_HOME), '.cache'), 'groundwork', 'bin');
 }
 
 /** The version a family's go.mod pins for its upstream module. */
@@ -74,7 +81,7 @@ function goEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** The Go toolchain's version, or a clear error saying what to install. */
-export function goVersion(env: NodeJS.ProcessEnv = process.env): string {
+export function goVersion(env: NodeJS.ProcessEnv = STARTUP_ENV): string {
   const result = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', env: goEnv(env) });
   if (result.error || result.status !== 0) {
     throw new UserError(
@@ -91,7 +98,7 @@ export function goVersion(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Where a family's build lives: keyed by everything that changes the binaries. */
-export function familyDir(family: GoFamily, go: string, env: NodeJS.ProcessEnv = process.env): string {
+export function familyDir(family: GoFamily, go: string, env: NodeJS.ProcessEnv = STARTUP_ENV): string {
   const dir = join(GO_TOOLS_DIR, family.family);
   const hash = createHash('sha256');
   for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(dir, file)));
@@ -140,7 +147,7 @@ export interface BuildOutcome {
 }
 
 /** Builds one family unless its cached build is complete; the build goes to a temporary folder first. */
-export async function ensureFamily(family: GoFamily, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<BuildOutcome> {
+export async function ensureFamily(family: GoFamily, log: Logger, env: NodeJS.ProcessEnv = STARTUP_ENV): Promise<BuildOutcome> {
   const go = goVersion(env);
   const dir = familyDir(family, go, env);
   const version = pinnedVersion(family);
@@ -181,7 +188,7 @@ function familyOf(program: string): GoFamily {
 const hint = 'build them first: npx tsx packages/testkit/src/build-programs.ts (npm test does this)';
 
 /** The path of a built program, or a clear error saying how to build it. */
-export function programPath(program: string, env: NodeJS.ProcessEnv = process.env): string {
+export function programPath(program: string, env: NodeJS.ProcessEnv = STARTUP_ENV): string {
   const dir = familyDir(familyOf(program), goVersion(env), env);
   if (!readManifest(dir)) throw new UserError(`${program} is not built yet (expected in ${dir}): ${hint}`);
   return join(dir, program);
@@ -193,7 +200,7 @@ export function programVersion(program: string): string {
 }
 
 /** The upstream module's folder in the Go module cache, e.g. for kwok's stage definitions. */
-export function moduleDirOf(program: string, env: NodeJS.ProcessEnv = process.env): string {
+export function moduleDirOf(program: string, env: NodeJS.ProcessEnv = STARTUP_ENV): string {
   const manifest = readManifest(familyDir(familyOf(program), goVersion(env), env));
   if (!manifest) throw new UserError(`${program} is not built yet: ${hint}`);
   if (!existsSync(manifest.moduleDir)) throw new UserError(`${program}'s module source is gone from the Go module cache (${manifest.moduleDir})`, { hint: 'run: go clean -cache is not enough; rebuild with packages/testkit/src/build-programs.ts --force' });
@@ -204,7 +211,7 @@ export function moduleDirOf(program: string, env: NodeJS.ProcessEnv = process.en
  * A Go module's folder at `version`, downloaded into the Go module cache when it is not there yet (used for
  * upstream files that are data, not programs: Cilium's CRDs at the version the rendered image pins).
  */
-export function moduleSource(module: string, version: string, env: NodeJS.ProcessEnv = process.env): string {
+export function moduleSource(module: string, version: string, env: NodeJS.ProcessEnv = STARTUP_ENV): string {
   goVersion(env);
   const result = spawnSync('go', ['mod', 'download', '-json', `${module}@${version}`], { encoding: 'utf8', env: { ...goEnv(env), GOFLAGS: '-mod=mod' }, cwd: GO_TOOLS_DIR, timeout: 600_000 });
   const info = result.stdout ? (JSON.parse(result.stdout) as { Dir?: string; Error?: string }) : {};

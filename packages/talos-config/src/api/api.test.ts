@@ -7,7 +7,9 @@ import { applyCluster, type ApplyContext } from './apply-flow.ts';
 import { kubeCredentialsFromKubeconfig, kubeGet } from './kube.ts';
 import { issue } from '../../test/certs.ts';
 import { labClusterYaml } from '../../test/fixtures.ts';
-import { FakeTalosNode, adminKubeconfig, fakeKubernetes, sharedState, type SharedState } from '../../test/fake-talos.ts';
+import { FakeTalosNode, adminKubeconfig, sharedState, type SharedState } from '../../test/fake-talos.ts';
+import { TalosKubernetes } from '../../test/talos-kubernetes.ts';
+import { documentsToYaml, renderDocuments } from '../config/render.ts';
 
 describe('the Talos API client against a Talos API server over real TLS', () => {
   let bundle: SecretsBundle;
@@ -72,57 +74,63 @@ describe('the Talos API client against a Talos API server over real TLS', () => 
   });
 });
 
-describe('apply: from nodes in maintenance mode to a running cluster, then nothing to do', () => {
+describe('apply: from nodes in maintenance mode to a running cluster (a real kube-apiserver), then nothing to do', () => {
   const cpIp = '10.9.0.11';
   let bundle: SecretsBundle;
   let state: SharedState;
   let nodes: FakeTalosNode[];
-  let kube: Awaited<ReturnType<typeof fakeKubernetes>>;
+  let kubernetes: TalosKubernetes;
   let context: ApplyContext;
   const lines: string[] = [];
 
   beforeAll(async () => {
     bundle = generateBundle();
-    state = sharedState();
+    kubernetes = await TalosKubernetes.create();
+    state = sharedState(kubernetes);
     const cluster = validateClusterText(labClusterYaml({ workers: 2, recipients: ['age13tsk788v92sf0jaq5mn486vmru35cr3qhdqnhyf9c6xmjy6gmg4spm3yx3'] }), 'cluster.yaml').config!;
-    kube = await fakeKubernetes(bundle, cpIp, state);
     const kubeconfig = adminKubeconfig(bundle, 'lab', `https://${cpIp}:6443`);
     nodes = cluster.nodes.map((n) => new FakeTalosNode({ name: n.name, ip: n.ip, controlPlane: n.role === 'controlplane', talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig));
     for (const fake of nodes) await fake.start();
     const map = new Map<string, Address>(nodes.map((fake) => [`${fake.spec.ip}:50000`, { host: '127.0.0.1', port: fake.port }]));
-    map.set(`${cpIp}:6443`, { host: '127.0.0.1', port: kube.port });
+    map.set(`${cpIp}:6443`, { host: '127.0.0.1', port: kubernetes.apiPort });
     const stream = { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream;
     context = {
       cluster,
-      configs: new Map(cluster.nodes.map((n) => [n.name, `version: v1alpha1\n# config of ${n.name}\n`])),
+      configs: new Map(cluster.nodes.map((node) => [node.name, documentsToYaml(renderDocuments({ cluster, bundle, node }))])),
       mtls: { mode: 'mtls', ca: bundle.certs.os.crt, ...createAdminClient(bundle) },
       kubernetesCa: bundle.certs.k8s.crt,
       resolve: (host, port) => map.get(`${host}:${port}`) ?? { host, port },
       log: createLogger('test', stream),
       mode: 'AUTO',
       dryRun: false,
-      timeouts: { callMs: 3000, nodeMs: 10_000, kubernetesMs: 10_000, pollMs: 50 },
+      timeouts: { callMs: 3000, nodeMs: 10_000, kubernetesMs: 90_000, pollMs: 200 },
     };
-  });
+  }, 60_000);
 
   afterAll(async () => {
     for (const fake of nodes) await fake.stop();
-    kube.server.close();
+    await kubernetes.stop();
   });
 
-  it('installs every node, bootstraps etcd once on the first control plane and fetches the kubeconfig', async () => {
+  it('installs every node, bootstraps etcd once, waits for the real API server with the admin kubeconfig and keeps it', async () => {
     const report = await applyCluster(context);
     expect(report.problems).toEqual([]);
     expect(report.nodes).toEqual({ 'cp-1': 'installed', 'w-1': 'installed', 'w-2': 'installed' });
     expect(report.bootstrap).toBe('done');
     expect(state.bootstrapCalls).toBe(1);
     expect(nodes.every((n) => n.mode === 'configured')).toBe(true);
+    const plane = await kubernetes.started();
+    // The control plane runs from the config cp-1 was given, with Talos's flags: anonymous requests are refused.
+    expect(plane.spec.clusterName).toBe('lab');
+    expect((await kubeGet({ server: `https://${cpIp}:6443`, ca: bundle.certs.k8s.crt }, '/version', context.resolve)).status).toBe(401);
     const credentials = kubeCredentialsFromKubeconfig(report.kubeconfig!);
     expect(credentials.server).toBe(`https://${cpIp}:6443`);
+    const version = await kubeGet(credentials, '/version', context.resolve);
+    expect(JSON.parse(version.body).gitVersion).toBe('v1.36.3');
     const listed = await kubeGet(credentials, '/api/v1/nodes', context.resolve);
     expect(listed.status).toBe(200);
-    expect(lines.join('')).toMatch(/waiting for the Kubernetes API at https:\/\/10\.9\.0\.11:6443/);
-  });
+    expect(lines.join('')).toMatch(/waiting for the Kubernetes API at https:\/\/10\.9\.0\.11:6443 to be ready \(/);
+  }, 120_000);
 
   it('changes nothing on a second run and never bootstraps again', async () => {
     const applied = nodes.map((n) => n.applyCalls.filter((c) => !c.dryRun).length);
@@ -134,11 +142,12 @@ describe('apply: from nodes in maintenance mode to a running cluster, then nothi
   });
 
   it('a dry run shows which nodes would change, and changes none', async () => {
-    context.configs.set('w-1', 'version: v1alpha1\n# new config\n');
+    const before = context.configs.get('w-1')!;
+    context.configs.set('w-1', `${before}# new config\n`);
     const report = await applyCluster({ ...context, dryRun: true });
     expect(report.nodes['w-1']).toBe('would change');
     expect(report.nodes['cp-1']).toBe('unchanged');
-    expect(nodes[1]!.config).toBe('version: v1alpha1\n# config of w-1\n');
+    expect(nodes[1]!.config).toBe(before);
     const real = await applyCluster({ ...context, mode: 'NO_REBOOT' });
     expect(real.nodes['w-1']).toBe('applied');
     expect(nodes[1]!.applyCalls.at(-1)).toEqual({ mode: 'NO_REBOOT', dryRun: false });

@@ -1,7 +1,7 @@
 import { apiEndpoint, controlPlanes, workers, type Cluster, type ClusterNode } from '@groundwork/cluster';
 import { formatDuration, type Address, type Logger } from '@groundwork/kit';
 import { TalosApiError, TalosClient, type ApplyMode, type Credentials } from './client.ts';
-import { kubeGet, type KubeCredentials } from './kube.ts';
+import { kubeCredentialsFromKubeconfig, kubeGet, type KubeCredentials } from './kube.ts';
 import { extractFromTarGz } from './tar.ts';
 import { PORTS } from '../versions.ts';
 
@@ -145,12 +145,19 @@ export async function applyCluster(ctx: ApplyContext): Promise<ApplyReport> {
   }
   const first = controlPlanes(ctx.cluster)[0]!;
   report.bootstrap = await bootstrapOnce(ctx, first);
-  const kube: KubeCredentials = { server: apiEndpoint(ctx.cluster), ca: ctx.kubernetesCa };
-  await waitFor(ctx, `waiting for the Kubernetes API at ${kube.server}`, ctx.timeouts.kubernetesMs, async () => {
-    const response = await kubeGet(kube, '/version', ctx.resolve, ctx.timeouts.callMs);
-    return response.status === 200 ? true : undefined;
+  // Talos runs kube-apiserver with anonymous requests refused, so readiness is asked for with the admin
+  // kubeconfig, which Talos hands out from the machine config before the API server is up.
+  const kubeconfig = await waitFor(ctx, `fetching the admin kubeconfig from ${first.name}`, ctx.timeouts.nodeMs, () =>
+    withClient(ctx, first, ctx.mtls, async (c) => extractFromTarGz(await c.kubeconfigArchive(), 'kubeconfig').toString('utf8')),
+  );
+  const admin = kubeCredentialsFromKubeconfig(kubeconfig);
+  // The server must prove itself with the cluster's CA from the bundle, whatever the kubeconfig says.
+  const kube: KubeCredentials = { ...admin, server: admin.server || apiEndpoint(ctx.cluster), ca: ctx.kubernetesCa };
+  await waitFor(ctx, `waiting for the Kubernetes API at ${kube.server} to be ready`, ctx.timeouts.kubernetesMs, async () => {
+    const response = await kubeGet(kube, '/readyz', ctx.resolve, ctx.timeouts.callMs);
+    if (response.status === 200) return true;
+    throw new Error(`/readyz answered ${response.status}${response.body ? `: ${response.body.trim().split('\n').filter((l) => l.startsWith('[-]')).join(', ') || response.body.trim().slice(0, 200)}` : ''}`);
   });
-  const archive = await withClient(ctx, first, ctx.mtls, (c) => c.kubeconfigArchive());
-  report.kubeconfig = extractFromTarGz(archive, 'kubeconfig').toString('utf8');
+  report.kubeconfig = kubeconfig;
   return report;
 }

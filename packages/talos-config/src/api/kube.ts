@@ -4,8 +4,9 @@ import { parse } from 'yaml';
 import type { Address } from '@groundwork/kit';
 
 /**
- * The two Kubernetes calls talos-config makes itself: GET /version (anonymous, to know the API is up) and
- * GET /api/v1/nodes (with the admin kubeconfig, for the live check). platform-core brings the full client.
+ * The two Kubernetes calls talos-config makes itself, both with the admin kubeconfig (Talos's API server refuses
+ * anonymous requests): GET /readyz, to know the API is up, and GET /api/v1/nodes for the live check.
+ * platform-core brings the full client.
  */
 
 export interface KubeCredentials {

@@ -27,6 +27,8 @@ export interface StartOptions {
   dir?: string;
   /** kwok for simulated nodes (default on); `false` for an API server with controllers only. */
   kwok?: KwokOptions | false;
+  /** The API server's port, when a test must know it before the server starts (default: a free one). */
+  apiPort?: number;
 }
 
 export interface ControlPlane {
@@ -93,7 +95,8 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
   const started = performance.now();
   const dir = options.dir ?? scratchDir(`gw-cp-${spec.clusterName}-`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const [etcdClient, etcdPeer, apiPort, cmPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [etcdClient, etcdPeer, freeApiPort, cmPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const apiPort = options.apiPort ?? freeApiPort;
   const url = `https://127.0.0.1:${apiPort}`;
   const files: ControlPlaneFiles = writeControlPlaneFiles(dir, spec, url);
   const { secrets, config } = files;
