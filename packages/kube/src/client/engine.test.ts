@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, UserError } from '@groundwork/kit';
 import { programVersion } from '@groundwork/testkit/programs';
-import { addNodes, describeRequest, mutatingRequests, startControlPlane, testNode, throwawaySpec, type ControlPlane } from '@groundwork/testkit/kube';
+import { ApiFront, addNodes, describeRequest, mutatingRequests, startControlPlane, testNode, throwawaySpec, type ControlPlane } from '@groundwork/testkit/kube';
 import { KubeApi } from './api.ts';
 import { applyDesiredState, applySummary, type ApplyOptions, type DesiredState } from './apply.ts';
 import { APPLYSET, applySetFor } from './applyset.ts';
@@ -237,6 +237,29 @@ describe('the apply engine against a real Kubernetes API server', () => {
     const ours = writes.filter((w) => !w.includes('groundwork-'));
     expect(ours.indexOf('patch customresourcedefinitions widgets.example.com')).toBe(1);
     expect(ours.slice(-2).sort()).toEqual(['patch gadgets custom/g', 'patch widgets custom/w']);
+  });
+
+  it('stops at a failed write (an error status, a dropped connection) naming the object, and the next apply finishes without rewriting what was done', async () => {
+    const front = new ApiFront(plane);
+    await front.start();
+    try {
+      const flaky = KubeApi.fromKubeconfig(front.kubeconfig(), 'groundwork-demo');
+      front.fail({ method: 'PATCH', path: /\/namespaces\/faults\/services\/web\?(?!.*dryRun)/, effect: 500 });
+      const failed = await applyDesiredState(flaky, state(objects('faults'), 'faults'), options()).catch((e: unknown) => e);
+      expect((failed as Error).message).toMatch(/^Service faults\/web: injected fault: HTTP 500/);
+      front.fail({ method: 'PATCH', path: /\/namespaces\/faults\/deployments\/web\?(?!.*dryRun)/, effect: 'drop' });
+      const dropped = await applyDesiredState(flaky, state(objects('faults'), 'faults'), options()).catch((e: unknown) => e);
+      expect(dropped).toBeInstanceOf(Error);
+      expect(await get('apps/v1', 'Deployment', 'web', 'faults')).toBeUndefined();
+      const writes = await writesDuring(async () => {
+        const report = await applyDesiredState(flaky, state(objects('faults'), 'faults'), options());
+        expect(report.created).toEqual(['Deployment faults/web']);
+        expect(report.unchanged).toHaveLength(5);
+      });
+      expect(writes.filter((w) => !w.includes('groundwork-'))).toEqual(['patch deployments faults/web']);
+    } finally {
+      await front.stop();
+    }
   });
 
   it('refuses to apply one cluster\'s objects to another cluster\'s API server', async () => {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCluster } from '@groundwork/cluster';
 import { isolatedEnv, runIn } from '@groundwork/testkit';
-import { FakeKubeApi } from '@groundwork/testkit/kube';
+import { programVersion } from '@groundwork/testkit/programs';
+import { startControlPlane, throwawaySpec, type ControlPlane } from '@groundwork/testkit/kube';
 import { main as secrets } from '../secrets-cli.ts';
 import { main as apply } from '../apply.ts';
 import { writeEncryptedFile } from './files.ts';
@@ -15,7 +16,7 @@ import { scratchDir } from '../../test/shared.ts';
 describe('secrets-sops apply pushes the Secrets no layer declares', () => {
   let ws: ScratchWorkspace;
   let env: NodeJS.ProcessEnv;
-  let fake: FakeKubeApi;
+  let plane: ControlPlane;
   const own = 'clusters/lab/secrets/apps/registry-login.sops.yaml';
   const run = (argv: string[], extra: NodeJS.ProcessEnv = {}) => runIn(ws.root, apply, argv, { ...env, ...extra });
 
@@ -30,10 +31,9 @@ describe('secrets-sops apply pushes the Secrets no layer declares', () => {
     const cluster = loadCluster(ws.root, 'lab');
     const manifest = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: registry-login\n  namespace: apps\nstringData:\n  password: p4ss-w0rd\n';
     await writeEncryptedFile(ws.root, own, Buffer.from(manifest), await clusterKeyServices(cluster, env), loadRepoSopsConfig(ws.root));
-    fake = new FakeKubeApi();
-    await fake.start();
-  });
-  afterAll(() => fake.stop());
+    plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), 'lab'), kwok: false });
+  }, 120_000);
+  afterAll(() => plane?.stop());
 
   it('only checks the secrets while the cluster has no kubeconfig yet', async () => {
     const result = await run(['--cluster=lab']);
@@ -44,24 +44,24 @@ describe('secrets-sops apply pushes the Secrets no layer declares', () => {
   });
 
   it('names a namespace that does not exist yet', async () => {
-    ws.useKubeconfig('lab', fake.kubeconfig());
+    ws.useKubeconfig('lab', plane.kubeconfig());
     const result = await run(['--cluster=lab']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`lab: ${own}: namespace apps does not exist in the cluster`);
   });
 
   it('applies them decrypted, leaves declared ones to their layer, and prunes one removed from the repository', async () => {
-    fake.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } });
+    await plane.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } });
     const result = await run(['--cluster=lab']);
     expect(result.code, result.stderr).toBe(0);
-    const secret = fake.get('v1', 'Secret', 'registry-login', 'apps')!;
+    const secret = (await plane.client.get('v1', 'Secret', 'registry-login', 'apps'))!;
     expect(Buffer.from((secret.data as Record<string, string>).password!, 'base64').toString()).toBe('p4ss-w0rd');
     expect(secret.metadata.labels).toMatchObject({ 'groundwork.dev/layer': 'secrets-sops', 'groundwork.dev/cluster': 'lab' });
-    expect(fake.get('v1', 'Namespace', 'demo')).toBeUndefined();
+    expect(await plane.client.get('v1', 'Namespace', 'demo')).toBeUndefined();
     rmSync(join(ws.root, own));
     const pruned = await run(['--cluster=lab']);
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(pruned.stderr).toContain('pruned Secret apps/registry-login (no longer rendered)');
-    expect(fake.get('v1', 'Secret', 'registry-login', 'apps')).toBeUndefined();
+    expect(await plane.client.get('v1', 'Secret', 'registry-login', 'apps')).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import { kubeconfigText, writeControlPlaneFiles, type ControlPlaneFiles } from '
 import { startProgram, type Program } from './process.ts';
 import { API_SERVER_POLICIES, CONTROLLER_MANAGER_POLICIES, SCHEDULER_POLICIES, TLS_CIPHER_SUITES, mergeArgs, toArgv, type Args } from './talos-args.ts';
 import type { ControlPlaneSpec } from './talos-spec.ts';
+import type { KeyPair } from './pki.ts';
 import { startKwok, type KwokOptions } from './kwok.ts';
 import { readAudit, type AuditEvent } from './audit.ts';
 
@@ -38,6 +39,10 @@ export interface ControlPlane {
   dir: string;
   /** The admin's credentials (CN admin, O system:masters), as `talosctl kubeconfig` issues them. */
   admin: Credentials;
+  /** etcd's client URL and the API server's client certificate for it (tests read what etcd stores). */
+  etcd: { url: string; ca: string; cert: string; key: string };
+  /** The aggregation layer's client certificate (CN front-proxy-client, from the aggregator CA), for ApiFront. */
+  frontProxyClient: KeyPair;
   /** A kubeconfig for the admin, naming `server` (default: this API server's loopback URL). */
   kubeconfig(server?: string): string;
   /** A client for the tests themselves (seeding, reading back) as user test-harness, independent of the code under test. */
@@ -261,6 +266,8 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
       url,
       dir,
       admin,
+      etcd: { url: etcdUrl, ...etcdCredentials },
+      frontProxyClient: { crt: readFileSync(secrets('kube-apiserver', 'front-proxy-client.crt'), 'utf8'), key: readFileSync(secrets('kube-apiserver', 'front-proxy-client.key'), 'utf8') },
       kubeconfig: (server = url) => kubeconfigText(spec.clusterName, server, spec.ca.crt, files.admin),
       client,
       kubectl: (args, input) => {

@@ -16,3 +16,7 @@ export { issueLeaf, newCa } from './pki.ts';
 export type { KeyPair } from './pki.ts';
 export { FakeKubeApi } from './server.ts';
 export type { FakeKubeOptions, RequestRecord, Controller, ProxyHandler } from './server.ts';
+export { startPodRunner } from './pod-runner.ts';
+export type { PodRunner, PodRunnerOptions } from './pod-runner.ts';
+export { ApiFront } from './front.ts';
+export type { Fault, InPodHandler } from './front.ts';

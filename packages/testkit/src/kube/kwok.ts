@@ -15,12 +15,94 @@ export const KWOK_NODE_ANNOTATION = { key: 'kwok.x-k8s.io/node', value: 'fake' }
 
 export interface KwokOptions {
   /**
-   * Pods kwok must leave alone (another test double runs them for real), as kwok selector expressions added to
-   * every pod stage, e.g. `{ key: '.metadata.namespace', operator: 'NotIn', values: ['dr'] }`.
+   * Pods kwok must leave alone (a pod runner runs them for real), as kwok selector expressions every pod stage
+   * must also match: `{ key: '.metadata.namespace', operator: 'NotIn', values: ['dr'] }`, or CEL:
+   * `{ cel: { expression: "!self.metadata.namespace.startsWith('dr')" } }`.
    */
-  leavePods?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
-  /** More Stage documents (YAML objects), e.g. a provisioner's stand-in. */
+  leavePods?: object[];
+  /** More Stage documents (YAML objects). */
   stages?: object[];
+  /**
+   * StorageClasses whose provisioner cannot run here: kwok plays it (see provisionerStages). The real scheduler
+   * still picks the node and the real PV controller still binds the claim.
+   */
+  provisionFor?: string[];
+}
+
+/**
+ * What a node-local dynamic provisioner such as local-path does for a WaitForFirstConsumer claim, after kwok's
+ * own volume stages (kustomize/stage/volume/fast): once the scheduler has written the chosen node on the claim,
+ * create a hostPath PersistentVolume of the requested size pinned to that node and pre-bound to the claim (the
+ * PV controller in kube-controller-manager then completes the binding); delete it once released.
+ */
+export function provisionerStages(storageClasses: string[]): object[] {
+  const classes = `[${storageClasses.map((c) => `'${c}'`).join(', ')}]`;
+  return [
+    {
+      apiVersion: 'kwok.x-k8s.io/v1alpha1',
+      kind: 'Stage',
+      metadata: { name: 'pvc-provision-on-selected-node' },
+      spec: {
+        resourceRef: { apiGroup: 'v1', kind: 'PersistentVolumeClaim' },
+        selector: {
+          matchExpressions: [
+            { cel: { expression: `has(self.spec.storageClassName) && self.spec.storageClassName in ${classes}` } },
+            { cel: { expression: '!has(self.metadata.deletionTimestamp) && !has(self.spec.volumeName)' } },
+            { cel: { expression: "has(self.metadata.annotations) && 'volume.kubernetes.io/selected-node' in self.metadata.annotations" } },
+          ],
+        },
+        steps: [
+          {
+            apply: {
+              template: [
+                'apiVersion: v1',
+                'kind: PersistentVolume',
+                'metadata:',
+                '  name: pvc-{{ .metadata.uid }}',
+                '  annotations:',
+                '    pv.kubernetes.io/provisioned-by: {{ index .metadata.annotations "volume.kubernetes.io/storage-provisioner" | default "kwok.x-k8s.io/volume" | Quote }}',
+                'spec:',
+                '  accessModes:',
+                '  {{ YAML .spec.accessModes 1 }}',
+                '  capacity:',
+                '  {{ YAML .spec.resources.requests 2 }}',
+                '  persistentVolumeReclaimPolicy: Delete',
+                '  storageClassName: {{ .spec.storageClassName | Quote }}',
+                '  volumeMode: {{ default "Filesystem" .spec.volumeMode | Quote }}',
+                '  claimRef:',
+                '    apiVersion: v1',
+                '    kind: PersistentVolumeClaim',
+                '    name: {{ .metadata.name | Quote }}',
+                '    namespace: {{ .metadata.namespace | Quote }}',
+                '    uid: {{ .metadata.uid | Quote }}',
+                '  hostPath:',
+                '    path: /var/mnt/local-path-provisioner/pvc-{{ .metadata.uid }}',
+                '    type: DirectoryOrCreate',
+                '  nodeAffinity:',
+                '    required:',
+                '      nodeSelectorTerms:',
+                '      - matchExpressions:',
+                '        - key: kubernetes.io/hostname',
+                '          operator: In',
+                '          values:',
+                '          - {{ index .metadata.annotations "volume.kubernetes.io/selected-node" | Quote }}',
+              ].join('\n'),
+            },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'kwok.x-k8s.io/v1alpha1',
+      kind: 'Stage',
+      metadata: { name: 'pv-delete-released' },
+      spec: {
+        resourceRef: { apiGroup: 'v1', kind: 'PersistentVolume' },
+        selector: { matchExpressions: [{ cel: { expression: `has(self.spec.storageClassName) && self.spec.storageClassName in ${classes} && self.status.phase == 'Released' && !has(self.metadata.deletionTimestamp)` } }] },
+        steps: [{ delete: true }],
+      },
+    },
+  ];
 }
 
 const UPSTREAM_STAGES = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml', 'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
@@ -34,7 +116,7 @@ function stages(options: KwokOptions): object[] {
     if (stage.spec.resourceRef.kind !== 'Pod' || !options.leavePods?.length) continue;
     stage.spec.selector = { ...stage.spec.selector, matchExpressions: [...(stage.spec.selector?.matchExpressions ?? []), ...options.leavePods] };
   }
-  return [...upstream, ...(options.stages ?? [])];
+  return [...upstream, ...(options.provisionFor?.length ? provisionerStages(options.provisionFor) : []), ...(options.stages ?? [])];
 }
 
 export async function startKwok(dir: string, kubeconfig: string, options: KwokOptions): Promise<Program> {
