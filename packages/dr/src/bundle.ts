@@ -45,7 +45,7 @@ export function runnerBundle(): string {
     target: 'node24',
     minify: true,
     legalComments: 'none',
-    charset: 'utf8',
+    charset: 'ascii',
     write: false,
     metafile: true,
     logLevel: 'silent',
@@ -57,6 +57,16 @@ export function runnerBundle(): string {
     // CommonJS packages inside an ES module bundle still call require() for node's built-ins.
     "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
   ].join('\n');
-  cached = `${banner}\n${result.outputFiles[0]!.text}`;
+  cached = `${banner}\n${yamlSafe(result.outputFiles[0]!.text)}`;
   return cached;
+}
+
+/**
+ * The bundle travels inside a YAML ConfigMap, and YAML may not carry control characters raw (kube-apiserver,
+ * kubectl and Flux refuse such a file). esbuild's ASCII output escapes everything above 0x7E but leaves control
+ * characters in string literals as they are (the yaml package keeps its sentinels in such strings). Where they
+ * can occur (strings, templates, regular expressions), \xNN means the same character, so they are escaped.
+ */
+function yamlSafe(code: string): string {
+  return code.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

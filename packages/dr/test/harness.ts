@@ -1,25 +1,28 @@
-import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { loadCluster, type LoadedCluster } from '@groundwork/cluster';
-import { allObjects, kubeLayerMain, readRenderedLayer, type KubeObject } from '@groundwork/kube';
+import { allObjects, kubeLayerMain, readRenderedLayer, renderComponents, type KubeObject } from '@groundwork/kube';
+import { components as platformComponents } from '@groundwork/platform-core';
+import { main as generateTalos } from '@groundwork/talos-config/generate';
 import { decryptManifest, sopsSecretSource } from '@groundwork/secrets-sops';
 import { runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
-import { runPod, type PodRun, type Runtime } from '@groundwork/testkit/pods';
+import type { Runtime } from '@groundwork/testkit/pods';
 import { postgresBin, type Postgres } from '@groundwork/testkit/services';
+import { startClusterControlPlane, startPodRunner, type ClusterControlPlane, type PodRunner } from '@groundwork/testkit/kube';
 import { N8N_SECRETS, n8nLayer } from '@groundwork/n8n';
 import { S3Client } from '../src/runner/s3.ts';
 import { SECRETS } from '../src/names.ts';
 import { startTestStore, type TestStore } from './s3.ts';
-import type { FakeKubeApi } from '@groundwork/testkit/kube';
 import { main as generateDr } from '../src/generate.ts';
 import { IMAGES, IMAGE_USERS } from '../src/versions.ts';
 
 /**
  * The dr layer rendered for a test: the pi-fleet example in a scratch copy of the workspace, its bucket
- * pointed at the test's store, rendered by the real generate scripts, read back with its Secrets decrypted
- * in memory, and its pods run with real programs by the testkit's kubelet stand-in.
+ * pointed at the test's store, rendered by the real generate scripts (Talos's machine configs too, for the
+ * cluster's own control plane), read back with its Secrets decrypted in memory, and its pods run with real
+ * programs by the testkit's pod runner.
  */
 
 const repo = join(import.meta.dirname, '..', '..', '..');
@@ -51,7 +54,7 @@ export async function renderPiFleet(edit: (text: string) => string): Promise<Ren
   cpSync(join(repo, '.sops.yaml'), join(ws.root, '.sops.yaml'));
   const file = join(ws.root, 'clusters', CLUSTER, 'cluster.yaml');
   writeFileSync(file, edit(readFileSync(file, 'utf8')));
-  for (const generate of [kubeLayerMain('generate', n8nLayer, sopsSecretSource), generateDr]) {
+  for (const generate of [generateTalos, kubeLayerMain('generate', n8nLayer, sopsSecretSource), generateDr]) {
     const result = await runIn(ws.root, generate, [`--cluster=${CLUSTER}`]);
     expect(result.code, result.stderr).toBe(0);
   }
@@ -112,51 +115,25 @@ export function claimFolder(): string {
   return dir;
 }
 
+/** Pods the dr layer's jobs start: in its own namespace and in drills' scratch namespaces (dr-drill-…). */
+const DR_PODS = "self.metadata.namespace == 'dr' || self.metadata.namespace.startsWith('dr-drill-')";
+
+export interface LiveCluster {
+  plane: ClusterControlPlane;
+  runner: PodRunner;
+}
+
 /**
- * A kubelet for the test API server: when a Job is written it runs the Job's pod with `runPod`, then
- * records the pod (its containers' exit codes and termination messages) and the Job's outcome, as the
- * cluster's controllers would. Deployments are marked rolled out.
+ * pi-fleet's own control plane (from its rendered Talos config, with kwok nodes shaped like its Raspberry Pis),
+ * with platform-core's StorageClass in place, and the dr layer's pods run for real by a pod runner (kwok runs
+ * everything else).
  */
-export function kubelet(api: FakeKubeApi, options: { runtimeFor: (image: string) => Runtime; claims?: Record<string, string>; overrides?: (job: KubeObject) => Record<string, Record<string, string>> }): { runs: PodRun[]; settled: () => Promise<void> } {
-  const runs: PodRun[] = [];
-  const pending: Array<Promise<void>> = [];
-  const started = new Set<string>();
-  api.controllers.push((object, fake) => {
-    if (object.kind === 'Deployment') fake.rollOut(object);
-    if (object.kind !== 'Job') return;
-    const key = `${object.metadata.namespace}/${object.metadata.name}/${String(object.metadata.uid ?? '')}`;
-    if (started.has(key)) return;
-    started.add(key);
-    const namespace = object.metadata.namespace!;
-    const inNamespace = (kind: string) => fake.store.list(fake.type('v1', kind), namespace);
-    const pod = (object.spec as { template: { spec: Record<string, unknown> } }).template.spec;
-    pending.push(
-      (async () => {
-        const scratch = scratchDir('gw-kubelet-');
-        mkdirSync(scratch, { recursive: true });
-        const run = await runPod({ pod, namespace, objects: [...inNamespace('ConfigMap'), ...inNamespace('Secret')], runtimeFor: options.runtimeFor, claims: options.claims ?? {}, overrides: options.overrides?.(object) ?? {}, scratch });
-        runs.push(run);
-        const terminated = (c: PodRun['containers'][number]) => ({ name: c.name, state: { terminated: { exitCode: c.code ?? 137, message: c.terminationMessage || c.log.slice(-2000) } } });
-        const podName = `${object.metadata.name}-${Math.random().toString(36).slice(2, 7)}`;
-        fake.seed({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name: podName, namespace, labels: { 'job-name': object.metadata.name, 'batch.kubernetes.io/job-name': object.metadata.name }, creationTimestamp: new Date().toISOString() },
-          spec: pod,
-        });
-        fake.setStatus('v1', 'Pod', podName, namespace, {
-          phase: run.phase,
-          initContainerStatuses: run.containers.filter((c) => c.init).map(terminated),
-          containerStatuses: run.containers.filter((c) => !c.init).map(terminated),
-        });
-        if (fake.get('batch/v1', 'Job', object.metadata.name, namespace)) {
-          const ok = run.phase === 'Succeeded';
-          fake.setStatus('batch/v1', 'Job', object.metadata.name, namespace, ok ? { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } : { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] });
-        }
-      })(),
-    );
-  });
-  return { runs, settled: async () => void (await Promise.all(pending)) };
+export async function liveCluster(rendered: Rendered, options: { runtimeFor: (image: string) => Runtime; claims?: Record<string, string>; overrides?: (pod: KubeObject) => Record<string, Record<string, string>> }): Promise<LiveCluster> {
+  const plane = await startClusterControlPlane(rendered.ws.root, rendered.cluster, { kwok: { provisionFor: ['local-path'], leavePods: [{ cel: { expression: `!(${DR_PODS})` } }] } });
+  const storageClass = allObjects({ components: renderComponents('platform-core', rendered.cluster, platformComponents(rendered.cluster)) }).find((o) => o.kind === 'StorageClass')!;
+  await plane.client.apply(storageClass, 'groundwork-platform-core');
+  const runner = startPodRunner({ client: plane.client, owns: (pod) => pod.metadata.namespace === 'dr' || pod.metadata.namespace!.startsWith('dr-drill-'), ...options });
+  return { plane, runner };
 }
 
 export interface Backdrop {

@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
-import { FakeKubeApi, type KubeObject } from '@groundwork/testkit/kube';
+import { loadCluster } from '@groundwork/cluster';
+import { renderComponents, allObjects } from '@groundwork/kube';
+import { components as platformComponents } from '@groundwork/platform-core';
+import { programVersion } from '@groundwork/testkit/programs';
+import { ApiFront, addNodes, describeRequest, mutatingRequests, startControlPlane, testNode, throwawaySpec, type ControlPlane } from '@groundwork/testkit/kube';
 import { main as secrets } from '../../secrets-sops/src/secrets-cli.ts';
 import { main as generate } from './generate.ts';
 import { main as verify } from './verify.ts';
@@ -28,42 +32,43 @@ sops:
   age: []
 `;
 
-/** The kubelet's side of things: a Ready pod for each replica the n8n Deployments ask for. */
-function kubelet(fake: FakeKubeApi): void {
-  fake.controllers.push((object) => {
-    if (object.kind !== 'Deployment' || object.metadata.namespace !== 'n8n') return;
-    const spec = object.spec as { replicas: number; template: { metadata: { labels: Record<string, string> } } };
-    for (let i = 0; i < spec.replicas; i++) {
-      const name = `${object.metadata.name}-${i}`;
-      if (fake.get('v1', 'Pod', name, 'n8n')) continue;
-      fake.seed({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'n8n', labels: spec.template.metadata.labels }, spec: { containers: [{ name: 'n8n', image: 'n8n' }] } });
-      fake.setStatus('v1', 'Pod', name, 'n8n', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'n8n', restartCount: 0, state: { running: {} } }] });
-      if (object.metadata.name === 'n8n-worker') fake.proxies.set(`n8n/pod/${name}:5678`, () => ({ status: 200, body: { status: 'ok' } }));
-    }
-  });
-}
-
+/**
+ * The n8n layer applied by its own apply script to a real API server with its controllers, a scheduler and two
+ * kwok Raspberry Pis: Pod Security enforced, the claims provisioned on the nodes the scheduler picks, every
+ * rollout real. Only what runs inside the pods is a stand-in: the workers' readiness answers (ApiFront) and
+ * Traefik's HTTPS entry point.
+ */
 describe('the n8n layer from the cluster file to a cluster that runs it', () => {
   let ws: ScratchWorkspace;
   let env: NodeJS.ProcessEnv;
-  let fake: FakeKubeApi;
+  let plane: ControlPlane;
+  let front: ApiFront;
   let ingress: TlsIngress;
   const run = (main: (argv: string[]) => Promise<number>, argv: string[], extra: NodeJS.ProcessEnv = {}) => runIn(ws.root, main, argv, { ...env, ...extra });
+  const engineWrites = (from: number) => mutatingRequests(plane.audit().slice(from), 'admin').map(describeRequest);
 
   beforeAll(async () => {
     ws = scratchWorkspace({ lab: CLUSTER }, { n8n: `export { default } from ${JSON.stringify(join(import.meta.dirname, 'secrets.ts'))};\n` });
-    env = isolatedEnv(scratchDir('gw-home-'), { GROUNDWORK_POLL_MS: '20' });
-    fake = new FakeKubeApi();
-    await fake.start();
-    fake.readyNodes('cp-1', 'w-1');
-    kubelet(fake);
-    ingress = await startTlsIngress('n8n.lab.home.arpa');
-    ws.useKubeconfig('lab', fake.kubeconfig());
+    env = isolatedEnv(scratchDir('gw-home-'), { GROUNDWORK_POLL_MS: '200' });
     expect((await run(secrets, ['init', '--cluster=lab', '--x25519'])).code).toBe(0);
-  });
+    plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), 'lab'), kwok: { provisionFor: ['local-path'] } });
+    const pi = { cpu: 4, memoryBytes: 8 * 1024 ** 3 };
+    await addNodes(plane.client, [testNode('cp-1', pi), testNode('w-1', pi)]);
+    // What platform-core gives the cluster first: its default StorageClass, the one n8n's claims use.
+    const cluster = loadCluster(ws.root, 'lab');
+    const storageClass = allObjects({ components: renderComponents('platform-core', cluster, platformComponents(cluster)) }).find((o) => o.kind === 'StorageClass')!;
+    await plane.client.apply(storageClass, 'groundwork-platform-core');
+    front = new ApiFront(plane);
+    await front.start();
+    // Each worker's own readiness: 200 once connected to PostgreSQL and Valkey.
+    front.inPod.set('n8n/pod/*:5678', (path) => (path === '/healthz/readiness' ? { status: 200, body: { status: 'ok' } } : { status: 404, body: '' }));
+    ingress = await startTlsIngress('n8n.lab.home.arpa');
+    ws.useKubeconfig('lab', front.kubeconfig());
+  }, 180_000);
   afterAll(async () => {
-    ingress.server.close();
-    await fake.stop();
+    ingress?.server.close();
+    await front?.stop();
+    await plane?.stop();
   });
 
   it('generate asks for the Secrets first, then renders them encrypted next to the objects', async () => {
@@ -78,38 +83,41 @@ describe('the n8n layer from the cluster file to a cluster that runs it', () => 
     expect(verified.code, verified.stderr).toBe(0);
   });
 
-  it('apply creates the namespace, then the Secrets, then the workloads, and a second apply changes nothing', async () => {
+  it('apply creates the namespace, then the Secrets, then the workloads, every rollout completes, and a second apply sends no write', async () => {
+    const before = plane.audit().length;
     const result = await run(apply, ['--cluster=lab']);
     expect(result.code, result.stderr).toBe(0);
-    const order = fake.writes().filter((w) => !w.includes('groundwork-'));
-    expect(order.indexOf('Namespace n8n')).toBeLessThan(order.indexOf('Secret n8n/postgres'));
-    expect(order.indexOf('Secret n8n/n8n-encryption-key')).toBeLessThan(order.indexOf('Deployment n8n/n8n'));
-    const key = fake.get('v1', 'Secret', 'n8n-encryption-key', 'n8n')!;
+    const order = engineWrites(before).filter((w) => !w.includes('groundwork-'));
+    expect(order.indexOf('patch namespaces n8n')).toBeLessThan(order.indexOf('patch secrets n8n/postgres'));
+    expect(order.indexOf('patch secrets n8n/n8n-encryption-key')).toBeLessThan(order.indexOf('patch deployments.apps n8n/n8n'));
+    expect(result.stderr).toMatch(/StatefulSet n8n\/postgres rolled out \(1\/1 ready/);
+    const key = (await plane.client.get('v1', 'Secret', 'n8n-encryption-key', 'n8n'))!;
     expect(Buffer.from((key.data as Record<string, string>).key!, 'base64').toString()).toMatch(/^[0-9a-f]{64}$/);
-    const before = fake.store.all().map((o: KubeObject) => o.metadata.resourceVersion);
+    const second = plane.audit().length;
     const again = await run(apply, ['--cluster=lab']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/lab: no changes: all \d+ objects are as rendered/);
-    expect(fake.store.all().map((o: KubeObject) => o.metadata.resourceVersion)).toEqual(before);
-  });
+    expect(engineWrites(second)).toEqual([]);
+  }, 180_000);
 
   it('live verify: every process ready, workers connected, the public URL ready through the Ingress, no pod restarting', async () => {
     const result = await run(verify, ['--cluster=lab'], { GROUNDWORK_LIVE: '1', GROUNDWORK_ADDRESS_MAP: `n8n.lab.home.arpa:443=127.0.0.1:${ingress.port}` });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('lab:   processes  main 1/1, workers 2/2, webhook processors 1/1 ready; queue connected');
     expect(result.stderr).toContain('lab:   public-url https://n8n.lab.home.arpa/healthz/readiness ready by its name');
-    expect(result.stderr).toMatch(/lab: {3}pods {7}4 running, none restarting \(0 restarts in all\)/);
+    expect(result.stderr).toMatch(/lab: {3}pods {7}6 running, none restarting \(0 restarts in all\)/);
   });
 
   it('live verify fails on a crash-looping worker', async () => {
-    fake.setStatus('v1', 'Pod', 'n8n-worker-1', 'n8n', {
-      phase: 'Running',
-      conditions: [{ type: 'Ready', status: 'False' }],
-      containerStatuses: [{ name: 'n8n', restartCount: 6, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2m40s' } } }],
-    });
+    const worker = (await plane.client.list('v1', 'Pod', { namespace: 'n8n', labelSelector: 'app.kubernetes.io/instance=n8n-worker' })).map((p) => p.metadata.name).sort()[1]!;
+    // What the kubelet reports for a worker that keeps exiting.
+    await plane.client.setStatus('v1', 'Pod', worker, 'n8n', {
+      conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: new Date().toISOString() }],
+      containerStatuses: [{ name: 'n8n', image: 'docker.n8n.io/n8nio/n8n:2.41.1', imageID: '', ready: false, restartCount: 6, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2m40s' } } }],
+    }, 'kubelet');
     const result = await run(verify, ['--cluster=lab'], { GROUNDWORK_LIVE: '1', GROUNDWORK_ADDRESS_MAP: `n8n.lab.home.arpa:443=127.0.0.1:${ingress.port}` });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Deployment n8n/n8n-worker: pod n8n/n8n-worker-1 container n8n: CrashLoopBackOff (back-off 2m40s)');
+    expect(result.stderr).toContain(`Deployment n8n/n8n-worker: pod n8n/${worker} container n8n: CrashLoopBackOff (back-off 2m40s)`);
     expect(result.stderr).toContain('processes: workers: 1/2 ready');
   });
 });

@@ -78,7 +78,7 @@ describe('the apply engine against a real Kubernetes API server', () => {
   it('applies in dependency order: namespace, cluster RBAC, config and secrets, services, workloads; the second apply sends no write at all', async () => {
     let report!: Awaited<ReturnType<typeof applyDesiredState>>;
     const writes = await writesDuring(async () => (report = await applyDesiredState(api, state(objects('order'), 'order'), options())));
-    expect(writes.filter((w) => !w.includes('groundwork-'))).toEqual(['patch namespaces order', 'patch clusterroles order-reader', 'patch configmaps order/web', 'patch secrets order/web-token', 'patch services order/web', 'patch deployments order/web']);
+    expect(writes.filter((w) => !w.includes('groundwork-'))).toEqual(['patch namespaces order', 'patch clusterroles.rbac.authorization.k8s.io order-reader', 'patch configmaps order/web', 'patch secrets order/web-token', 'patch services order/web', 'patch deployments.apps order/web']);
     expect(report.created).toHaveLength(6);
     expect((await get('apps/v1', 'Deployment', 'web', 'order'))?.metadata.managedFields).toEqual(expect.arrayContaining([expect.objectContaining({ manager: 'groundwork-demo', operation: 'Apply' })]));
     expect(log.join('')).toMatch(/Deployment order\/web rolled out \(2\/2 available, 2 updated\)/);
@@ -235,8 +235,8 @@ describe('the apply engine against a real Kubernetes API server', () => {
       expect(report.created).toEqual(expect.arrayContaining(['CustomResourceDefinition widgets.example.com', 'Widget custom/w', 'Gadget custom/g']));
     });
     const ours = writes.filter((w) => !w.includes('groundwork-'));
-    expect(ours.indexOf('patch customresourcedefinitions widgets.example.com')).toBe(1);
-    expect(ours.slice(-2).sort()).toEqual(['patch gadgets custom/g', 'patch widgets custom/w']);
+    expect(ours.indexOf('patch customresourcedefinitions.apiextensions.k8s.io widgets.example.com')).toBe(1);
+    expect(ours.slice(-2).sort()).toEqual(['patch gadgets.operator.example.com custom/g', 'patch widgets.example.com custom/w']);
   });
 
   it('stops at a failed write (an error status, a dropped connection) naming the object, and the next apply finishes without rewriting what was done', async () => {
@@ -256,7 +256,7 @@ describe('the apply engine against a real Kubernetes API server', () => {
         expect(report.created).toEqual(['Deployment faults/web']);
         expect(report.unchanged).toHaveLength(5);
       });
-      expect(writes.filter((w) => !w.includes('groundwork-'))).toEqual(['patch deployments faults/web']);
+      expect(writes.filter((w) => !w.includes('groundwork-'))).toEqual(['patch deployments.apps faults/web']);
     } finally {
       await front.stop();
     }

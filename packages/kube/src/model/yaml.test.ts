@@ -36,4 +36,11 @@ describe('rendered YAML', () => {
     const sorted = [o('apps/v1', 'Deployment', 'b', 'n'), o('cilium.io/v2', 'CiliumLoadBalancerIPPool', 'p'), o('v1', 'Service', 's', 'n'), o('v1', 'ConfigMap', 'c', 'n'), o('rbac.authorization.k8s.io/v1', 'ClusterRole', 'r'), o('v1', 'Namespace', 'n'), o('apps/v1', 'Deployment', 'a', 'n')].sort(compareObjects);
     expect(sorted.map((x) => `${x.kind}/${x.metadata.name}`)).toEqual(['Namespace/n', 'ClusterRole/r', 'ConfigMap/c', 'Service/s', 'Deployment/a', 'Deployment/b', 'CiliumLoadBalancerIPPool/p']);
   });
+
+  it('refuses a string YAML cannot carry raw, naming the object and the field, instead of writing a file kubectl cannot read', async () => {
+    const { toYamlStream } = await import('./yaml.ts');
+    const runner = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dr-runner', namespace: 'dr' }, data: { 'runner.mjs': 'ok\nnew line\ttab', 'bad.js': 'a\u007fb' } };
+    expect(() => toYamlStream([runner])).toThrow('ConfigMap dr/dr-runner: data.bad.js holds U+007F at offset 1, which YAML cannot carry; escape it at the source');
+    expect(toYamlStream([{ ...runner, data: { 'runner.mjs': 'ok\nnew line\ttab' } }])).toContain('runner.mjs: |-');
+  });
 });

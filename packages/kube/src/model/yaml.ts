@@ -24,14 +24,30 @@ export function canonical(value: unknown, parentKey = ''): unknown {
   return out;
 }
 
+/** Characters a YAML stream may not carry raw (YAML 1.2 c-printable excludes them) and the writer would not escape. */
+const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
+
+function unprintable(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') {
+    const match = UNPRINTABLE.exec(value);
+    return match ? `${path} holds U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at offset ${match.index}` : undefined;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => unprintable(v, `${path}[${i}]`)).find(Boolean);
+  if (isRecord(value)) return Object.entries(value).map(([k, v]) => unprintable(v, path ? `${path}.${k}` : k)).find(Boolean);
+  return undefined;
+}
+
 /**
  * One YAML stream, documents in the given order. YAML 1.1 quoting so that strings such as "yes", "on"
  * or "0777" stay strings for Kubernetes's YAML 1.1 parser; long text becomes a literal block.
  */
 export function toYamlStream(objects: KubeObject[], header?: string): string {
-  const docs = objects.map((object) =>
-    stringify(canonical(object), { version: '1.1', lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false }),
-  );
+  const docs = objects.map((object) => {
+    // Written raw, such a character makes the file unreadable to kubectl, Flux and the API server.
+    const problem = unprintable(object, '');
+    if (problem) throw new Error(`${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}: ${problem}, which YAML cannot carry; escape it at the source`);
+    return stringify(canonical(object), { version: '1.1', lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false });
+  });
   const head = header ? `${header.split('\n').map((line) => `# ${line}`.trimEnd()).join('\n')}\n` : '';
   return head + docs.map((doc) => `---\n${doc}`).join('');
 }

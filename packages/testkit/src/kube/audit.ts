@@ -29,10 +29,11 @@ export function mutatingRequests(events: AuditEvent[], username: string): AuditE
   return events.filter((e) => e.stage === 'ResponseComplete' && e.user.username === username && MUTATING.has(e.verb) && !/[?&]dryRun=All\b/.test(e.requestURI));
 }
 
-/** `VERB resource namespace/name` lines, for readable assertions and failure messages. */
+/** `verb resource.group namespace/name` lines (kubectl's way of naming resources), for readable assertions. */
 export function describeRequest(e: AuditEvent): string {
   const ref = e.objectRef;
   if (!ref?.resource) return `${e.verb} ${e.requestURI}`;
   const namespace = ref.namespace && ref.resource !== 'namespaces' ? `${ref.namespace}/` : '';
-  return `${e.verb} ${ref.resource}${ref.subresource ? `/${ref.subresource}` : ''} ${namespace}${ref.name ?? ''}`.trim();
+  const resource = ref.apiGroup ? `${ref.resource}.${ref.apiGroup}` : ref.resource;
+  return `${e.verb} ${resource}${ref.subresource ? `/${ref.subresource}` : ''} ${namespace}${ref.name ?? ''}`.trim();
 }

@@ -17,7 +17,8 @@ import { issueLeaf } from './pki.ts';
  * way Kubernetes' aggregation layer does: the front-proxy client certificate with X-Remote-User/Group headers.
  */
 
-export type InPodHandler = (path: string) => { status: number; body: string | object };
+/** What the program in a pod answers for `path` (with its query); `target` is the pod or Service asked for. */
+export type InPodHandler = (path: string, target: string) => { status: number; body: string | object };
 
 export interface Fault {
   method?: string;
@@ -35,7 +36,7 @@ interface Armed extends Fault {
 const PROXY = /^\/api\/v1\/namespaces\/([^/]+)\/(services|pods)\/(?:https?:)?([^/:]+)(?::([^/]+))?\/proxy(\/[^?]*)?(\?.*)?$/;
 
 export class ApiFront {
-  /** In-pod answers by `namespace/service:port` or `namespace/pod/name:port`. */
+  /** In-pod answers by `namespace/service:port` or `namespace/pod/name:port` (`namespace/pod/*:port` for any pod). */
   readonly inPod = new Map<string, InPodHandler>();
   private readonly faults: Armed[] = [];
   private server: Server | undefined;
@@ -169,9 +170,10 @@ export class ApiFront {
     } else if ((JSON.parse(own.body) as { status?: { phase?: string } }).status?.phase !== 'Running') {
       return send(503, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `pod ${name} is not running`, reason: 'ServiceUnavailable', code: 503 });
     }
-    const handler = this.inPod.get(`${namespace}/${kind === 'pods' ? 'pod/' : ''}${name}${port ? `:${port}` : ''}`);
+    const prefix = `${namespace}/${kind === 'pods' ? 'pod/' : ''}`;
+    const handler = this.inPod.get(`${prefix}${name}${port ? `:${port}` : ''}`) ?? (kind === 'pods' ? this.inPod.get(`${prefix}*${port ? `:${port}` : ''}`) : undefined);
     if (!handler) return send(503, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `error trying to reach ${kind === 'pods' ? 'pod' : 'service'}: dial tcp: connect: connection refused`, reason: 'ServiceUnavailable', code: 503 });
-    const answer = handler(`${path}${query}`);
+    const answer = handler(`${path}${query}`, name!);
     send(answer.status, answer.body);
   }
 }
