@@ -44,7 +44,8 @@ describe('n8n live checks', () => {
     await front.start();
     api = KubeApi.fromKubeconfig(front.kubeconfig(), 'groundwork-n8n');
     for (const ns of ['n8n', 'traefik']) await plane.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    for (const [name, instance] of [[names[0]!, 'n8n'], [names[1]!, 'n8n-worker'], [names[2]!, 'n8n-worker'], [names[3]!, 'n8n-webhook']]) await plane.client.create(pod(name, instance));
+    const instances = ['n8n', 'n8n-worker', 'n8n-worker', 'n8n-webhook'];
+    for (const [i, name] of names.entries()) await plane.client.create(pod(name, instances[i]!));
     await plane.client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'traefik', namespace: 'traefik' }, spec: { type: 'LoadBalancer', selector: { app: 'traefik' }, ports: [{ name: 'https', port: 443 }] } });
     // What Cilium's LB-IPAM would write once it took an address from the pool.
     await plane.client.setStatus('v1', 'Service', 'traefik', 'traefik', { loadBalancer: { ingress: [{ ip: '192.168.1.40' }] } });

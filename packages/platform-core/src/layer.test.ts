@@ -1,9 +1,11 @@
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
-import { FakeKubeApi, type KubeObject } from '@groundwork/testkit/kube';
+import { programVersion } from '@groundwork/testkit/programs';
+import { addNodes, describeRequest, mutatingRequests, startCiliumOperator, startControlPlane, startPodRunner, testNode, throwawaySpec, type ControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
+import { IMAGES } from './versions.ts';
 import { main as secrets } from '../../secrets-sops/src/secrets-cli.ts';
 import { main as generate } from './generate.ts';
 import { main as verify } from './verify.ts';
@@ -30,26 +32,6 @@ sops:
   age: []
 `;
 
-/** What the cluster's controllers would do, reduced to what platform-core's apply and verify look at. */
-function controllers(fake: FakeKubeApi): void {
-  fake.controllers.push((object) => {
-    if (object.kind === 'Deployment' && object.metadata.name === 'cilium-operator') {
-      // The operator registers Cilium's CRDs when it starts.
-      fake.serve({ group: 'cilium.io', version: 'v2', kind: 'CiliumLoadBalancerIPPool', plural: 'ciliumloadbalancerippools', namespaced: false });
-      fake.serve({ group: 'cilium.io', version: 'v2alpha1', kind: 'CiliumL2AnnouncementPolicy', plural: 'ciliuml2announcementpolicies', namespaced: false });
-    }
-    if (object.kind === 'Service' && (object.spec as { type?: string }).type === 'LoadBalancer') {
-      const ip = object.metadata.annotations?.['lbipam.cilium.io/ips'] ?? '192.168.1.41';
-      fake.setStatus('v1', 'Service', object.metadata.name, object.metadata.namespace, { loadBalancer: { ingress: [{ ip }] } });
-    }
-    if (object.kind === 'Pod') {
-      const claim = ((object.spec as { volumes?: Array<{ persistentVolumeClaim?: { claimName: string } }> }).volumes ?? []).find((v) => v.persistentVolumeClaim);
-      if (claim) fake.setStatus('v1', 'PersistentVolumeClaim', claim.persistentVolumeClaim!.claimName, object.metadata.namespace, { phase: 'Bound' });
-      fake.setStatus('v1', 'Pod', object.metadata.name, object.metadata.namespace, { phase: 'Succeeded' });
-    }
-  });
-}
-
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry);
@@ -58,26 +40,49 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/**
+ * platform-core applied by its own scripts to a real API server with its controllers, a scheduler and three kwok
+ * Raspberry Pis, with Cilium's real operator running on the rendered Deployment and cilium-config (it registers
+ * Cilium's CRDs and hands the Ingress its address from the rendered pool). kwok plays the provisioner behind the
+ * local-path class (a later issue runs the real one), and the storage probe's pod runs for real.
+ */
 describe('platform-core from the cluster file to a cluster that matches it', () => {
   let ws: ScratchWorkspace;
   let env: NodeJS.ProcessEnv;
-  let fake: FakeKubeApi;
+  let plane: ControlPlane;
+  let operator: Promise<ProcessPod>;
+  let runner: PodRunner;
   const token = `eyJhIjoi-tunnel-${randomBytes(12).toString('hex')}`;
   const run = (main: (argv: string[]) => Promise<number>, argv: string[], extra: NodeJS.ProcessEnv = {}) => runIn(ws.root, main, argv, { ...env, ...extra });
-  const writes = () => fake.writes().filter((w) => !w.includes('groundwork-'));
+  /** What the layer's scripts (user admin) wrote while `work` ran, from the audit log. */
+  async function writesDuring<T>(work: () => Promise<T>): Promise<{ result: T; writes: string[] }> {
+    const before = plane.audit().length;
+    const result = await work();
+    return { result, writes: mutatingRequests(plane.audit().slice(before), 'admin').map(describeRequest).filter((w) => !w.includes('groundwork-')) };
+  }
+  const get = (apiVersion: string, kind: string, name: string, namespace?: string) => plane.client.get(apiVersion, kind, name, namespace);
 
   beforeAll(async () => {
     const real = join(import.meta.dirname, 'secrets.ts');
     ws = scratchWorkspace({ lab: CLUSTER }, { 'platform-core': `export { default } from ${JSON.stringify(real)};\n` });
-    env = isolatedEnv(scratchDir('gw-home-'), { GROUNDWORK_POLL_MS: '20', GROUNDWORK_PROBE_TIMEOUT_MS: '5000' });
-    fake = new FakeKubeApi();
-    await fake.start();
-    fake.readyNodes('cp-1', 'w-1', 'w-2');
-    controllers(fake);
-    ws.useKubeconfig('lab', fake.kubeconfig());
+    env = isolatedEnv(scratchDir('gw-home-'), { GROUNDWORK_POLL_MS: '200', GROUNDWORK_PROBE_TIMEOUT_MS: '60000' });
+    const probe = "self.metadata.namespace == 'groundwork-storage-probe'";
+    plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), 'lab'), kwok: { provisionFor: ['local-path'], leavePods: [{ cel: { expression: `!(${probe})` } }] } });
+    const pi = { cpu: 4, memoryBytes: 8 * 1024 ** 3 };
+    await addNodes(plane.client, [testNode('cp-1', pi), testNode('w-1', pi), testNode('w-2', pi)]);
+    // The storage probe's pod writes to its claim for real: the host's shell and coreutils stand for busybox's.
+    // The claim's folder is made as local-path's setup script makes a volume's: mkdir -m 0777.
+    const claim = scratchDir('gw-probe-claim-');
+    chmodSync(claim, 0o777);
+    runner = startPodRunner({ client: plane.client, owns: (pod) => pod.metadata.namespace === 'groundwork-storage-probe', runtimeFor: (image) => (image === IMAGES.busybox ? { path: ['/usr/bin', '/bin'] } : { path: [] }), claims: { probe: claim } });
+    ws.useKubeconfig('lab', plane.kubeconfig());
     expect((await run(secrets, ['init', '--cluster=lab', '--x25519'])).code).toBe(0);
+  }, 180_000);
+  afterAll(async () => {
+    await (await operator?.catch(() => undefined))?.stop();
+    await runner?.stop();
+    await plane?.stop();
   });
-  afterAll(() => fake.stop());
 
   it('generate needs the tunnel token and says how to provide it', async () => {
     const result = await run(generate, ['--cluster=lab']);
@@ -119,73 +124,72 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     writeFileSync(file, original);
   });
 
-  it('apply brings up Cilium first, waits for its CRDs, decrypts the Secret in memory and records the cluster', async () => {
-    const result = await run(apply, ['--cluster=lab']);
-    expect(result.code, result.stderr).toBe(0);
-    const order = writes();
-    expect(order.indexOf('DaemonSet cilium/cilium')).toBeLessThan(order.indexOf('Namespace traefik'));
-    expect(order.indexOf('Deployment cilium/cilium-operator')).toBeLessThan(order.indexOf('CiliumLoadBalancerIPPool default'));
-    expect(order.indexOf('CiliumL2AnnouncementPolicy default')).toBeLessThan(order.indexOf('Namespace metrics-server'));
-    expect(order.indexOf('Namespace cloudflared')).toBeLessThan(order.indexOf('Secret cloudflared/cloudflared-tunnel'));
-    const secret = fake.get('v1', 'Secret', 'cloudflared-tunnel', 'cloudflared')!;
+  it('apply brings up Cilium first, waits for the CRDs its real operator registers, decrypts the Secret in memory and records the cluster', async () => {
+    // Cilium's operator starts when its Deployment is applied, as its pod would.
+    operator = startCiliumOperator(plane);
+    const { result, writes: order } = await writesDuring(() => run(apply, ['--cluster=lab']));
+    expect(result.code, `${result.stderr}\n${(await operator).program.tail()}`).toBe(0);
+    expect(order.indexOf('patch daemonsets.apps cilium/cilium')).toBeLessThan(order.indexOf('patch namespaces traefik'));
+    expect(order.indexOf('patch deployments.apps cilium/cilium-operator')).toBeLessThan(order.indexOf('patch ciliumloadbalancerippools.cilium.io default'));
+    expect(order.indexOf('patch ciliuml2announcementpolicies.cilium.io default')).toBeLessThan(order.indexOf('patch namespaces metrics-server'));
+    expect(order.indexOf('patch namespaces cloudflared')).toBeLessThan(order.indexOf('patch secrets cloudflared/cloudflared-tunnel'));
+    // The CRDs are Cilium's own, registered by its operator, not by the layer.
+    expect((await get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'ciliumloadbalancerippools.cilium.io'))?.metadata.labels?.['io.cilium.k8s.crd.schema.version']).toBeDefined();
+    expect(order.filter((w) => w.includes('customresourcedefinitions'))).toEqual([]);
+    const secret = (await get('v1', 'Secret', 'cloudflared-tunnel', 'cloudflared'))!;
     expect(Buffer.from((secret.data as Record<string, string>).token!, 'base64').toString()).toBe(token);
     expect(secret.metadata.labels).toMatchObject({ 'groundwork.dev/layer': 'platform-core', 'groundwork.dev/cluster': 'lab' });
-    expect(fake.get('v1', 'ConfigMap', 'groundwork-cluster', 'kube-system')?.data).toEqual({ cluster: 'lab' });
+    expect((await get('v1', 'ConfigMap', 'groundwork-cluster', 'kube-system'))?.data).toEqual({ cluster: 'lab' });
     expect(result.stderr).toContain('recorded this API server as cluster lab');
     expect(filesUnder(ws.root).filter((f) => readFileSync(f, 'utf8').includes(token))).toEqual([]);
-  });
+  }, 240_000);
 
-  it('a second apply changes nothing and says so', async () => {
-    const before = fake.store.all().map((o: KubeObject) => o.metadata.resourceVersion);
-    const result = await run(apply, ['--cluster=lab']);
+  it('a second apply changes nothing, says so, and sends no write', async () => {
+    const { result, writes } = await writesDuring(() => run(apply, ['--cluster=lab']));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/lab: no changes: all \d+ objects are as rendered/);
-    expect(fake.store.all().map((o: KubeObject) => o.metadata.resourceVersion)).toEqual(before);
-  });
+    expect(writes).toEqual([]);
+  }, 120_000);
 
   it('live verify proves the platform: nodes, objects, workloads, a provisioned volume and the ingress address', async () => {
     const result = await run(verify, ['--cluster=lab'], { GROUNDWORK_LIVE: '1' });
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, `${result.stderr}\n${JSON.stringify(runner.runs)}`).toBe(0);
     expect(result.stderr).toContain('lab:   nodes      3/3 Ready');
     expect(result.stderr).toMatch(/lab: {3}objects {4}(\d+)\/\1 present, 0 drifted/);
     expect(result.stderr).toMatch(/lab: {3}workloads {2}(\d+)\/\1 available/);
     expect(result.stderr).toMatch(/lab: {3}storage {4}local-path provisioned and mounted a 16Mi volume/);
     expect(result.stderr).toContain('lab:   ingress    traefik/traefik at 192.168.1.40');
-    expect(fake.get('v1', 'Namespace', 'groundwork-storage-probe')).toBeUndefined();
-  });
+    await runner.settled();
+    expect(runner.runs.find((r) => r.pod === 'groundwork-storage-probe/probe')?.containers[0]).toMatchObject({ code: 0, log: 'groundwork\n' });
+  }, 120_000);
 
   it('live verify reports drift: a missing object, and a field another tool took over', async () => {
-    await fetch(`${fake.url}/apis/apps/v1/namespaces/traefik/deployments/traefik?fieldManager=kubectl-edit`, {
-      method: 'PATCH',
-      headers: { authorization: 'Bearer test-token', 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify({ spec: { replicas: 4 } }),
-    });
-    fake.store.delete(fake.type('networking.k8s.io/v1', 'NetworkPolicy'), 'traefik', 'allow-dns');
+    await plane.client.mergePatch('apps/v1', 'Deployment', 'traefik', 'traefik', { spec: { replicas: 4 } }, 'kubectl-edit');
+    await plane.client.delete('networking.k8s.io/v1', 'NetworkPolicy', 'allow-dns', 'traefik');
     const result = await run(verify, ['--cluster=lab'], { GROUNDWORK_LIVE: '1' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('lab: NetworkPolicy traefik/allow-dns: missing');
-    expect(result.stderr).toContain('lab: Deployment traefik/traefik: fields are owned by another field manager: conflict with "kubectl-edit" .spec.replicas');
+    expect(result.stderr).toContain('lab: Deployment traefik/traefik: fields are owned by another field manager: conflict with "kubectl-edit" using apps/v1 .spec.replicas');
   });
 
   it('apply restores what drifted, taking contested fields back only with --force-conflicts', async () => {
     const refused = await run(apply, ['--cluster=lab']);
     expect(refused.code).toBe(4);
-    expect(refused.stderr).toContain('"kubectl-edit": .spec.replicas');
+    expect(refused.stderr).toContain('  - "kubectl-edit" using apps/v1: .spec.replicas\n');
     const forced = await run(apply, ['--cluster=lab', '--force-conflicts']);
     expect(forced.code, forced.stderr).toBe(0);
-    expect((fake.get('apps/v1', 'Deployment', 'traefik', 'traefik')!.spec as { replicas: number }).replicas).toBe(2);
-    expect(fake.get('networking.k8s.io/v1', 'NetworkPolicy', 'allow-dns', 'traefik')).toBeDefined();
-  });
+    expect(((await get('apps/v1', 'Deployment', 'traefik', 'traefik'))!.spec as { replicas: number }).replicas).toBe(2);
+    expect(await get('networking.k8s.io/v1', 'NetworkPolicy', 'allow-dns', 'traefik')).toBeDefined();
+  }, 120_000);
 
   it('dry-run prints a diff with the Secret masked and changes nothing', async () => {
     const valueFile = join(scratchDir('gw-value-'), 'token');
     writeFileSync(valueFile, `${token}-rotated`);
     expect((await run(secrets, ['set', '--cluster=lab', 'cloudflared/cloudflared-tunnel', 'token', `--value-file=${valueFile}`])).code).toBe(0);
     expect((await run(generate, ['--cluster=lab'])).code).toBe(0);
-    const before = writes().length;
-    const result = await run(apply, ['--cluster=lab'], { GROUNDWORK_DRY_RUN: '1' });
+    const { result, writes } = await writesDuring(() => run(apply, ['--cluster=lab'], { GROUNDWORK_DRY_RUN: '1' }));
     expect(result.code, result.stderr).toBe(0);
-    expect(writes().length).toBe(before);
+    expect(writes).toEqual([]);
     expect(result.stdout).toContain('+++ desired/Secret cloudflared/cloudflared-tunnel');
     expect(result.stdout).toContain('***(changed)***');
     expect(result.stdout).not.toContain(token);
@@ -193,11 +197,7 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
   });
 
   it('refuses to apply to an API server that belongs to another cluster', async () => {
-    await fetch(`${fake.url}/api/v1/namespaces/kube-system/configmaps/groundwork-cluster?fieldManager=someone`, {
-      method: 'PATCH',
-      headers: { authorization: 'Bearer test-token', 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify({ data: { cluster: 'prod' } }),
-    });
+    await plane.client.mergePatch('v1', 'ConfigMap', 'groundwork-cluster', 'kube-system', { data: { cluster: 'prod' } }, 'someone');
     const result = await run(apply, ['--cluster=lab']);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('belongs to cluster "prod"');

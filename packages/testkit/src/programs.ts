@@ -26,6 +26,8 @@ export interface GoFamily {
   programs: Record<string, string>;
   /** Version stamps upstream's release builds pass, from the pinned version. */
   ldflags?: (version: string) => string[];
+  /** Build tags upstream's release builds use. */
+  tags?: string[];
 }
 
 const kubernetesStamps = (version: string): string[] => {
@@ -52,6 +54,8 @@ export const GO_FAMILIES: readonly GoFamily[] = [
   },
   { family: 'etcd', module: 'go.etcd.io/etcd/server/v3', programs: { etcd: 'go.etcd.io/etcd/server/v3' } },
   { family: 'kwok', module: 'sigs.k8s.io/kwok', programs: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
+  // The generic operator (images/operator: the binary picks its default IPAM mode from its own name).
+  { family: 'cilium', module: 'github.com/cilium/cilium', programs: { 'cilium-operator-generic': 'github.com/cilium/cilium/operator' }, tags: ['osusergo', 'ipam_provider_operator'] },
 ];
 
 /**
@@ -102,7 +106,7 @@ export function familyDir(family: GoFamily, go: string, env: NodeJS.ProcessEnv =
   const dir = join(GO_TOOLS_DIR, family.family);
   const hash = createHash('sha256');
   for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(dir, file)));
-  hash.update(JSON.stringify({ go, programs: family.programs, ldflags: family.ldflags?.(pinnedVersion(family)) ?? [], arch: process.arch }));
+  hash.update(JSON.stringify({ go, programs: family.programs, ldflags: family.ldflags?.(pinnedVersion(family)) ?? [], tags: family.tags ?? [], arch: process.arch }));
   return join(binCacheRoot(env), `${family.family}-${pinnedVersion(family)}-${hash.digest('hex').slice(0, 12)}`);
 }
 
@@ -160,7 +164,7 @@ export async function ensureFamily(family: GoFamily, log: Logger, env: NodeJS.Pr
   const ticker = setInterval(() => log.info(`building ${family.family} ${version}: ${formatDuration(performance.now() - started)} so far`), 30_000);
   try {
     const ldflags = ['-s', '-w', ...(family.ldflags?.(version) ?? [])].join(' ');
-    await run('go', ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${partial}/`, ...Object.values(family.programs)], cwd, goEnv(env));
+    await run('go', ['build', '-trimpath', `-ldflags=${ldflags}`, ...(family.tags ? [`-tags=${family.tags.join(',')}`] : []), '-o', `${partial}/`, ...Object.values(family.programs)], cwd, goEnv(env));
     const moduleDir = JSON.parse(await run('go', ['list', '-m', '-json', family.module], cwd, goEnv(env))).Dir as string;
     for (const [binary, pkg] of Object.entries(family.programs)) {
       const built = join(partial, goBinaryName(pkg));

@@ -30,7 +30,8 @@ function rawModel(apiVersion: string, kind: string): void {
 export class KubeApiError extends Error {
   readonly code: number;
   readonly reason: string;
-  readonly causes: Array<{ type?: string; message?: string; field?: string }>;
+  /** Status causes as the API server sends them (metav1.StatusCause: its type travels as `reason`). */
+  readonly causes: Array<{ reason?: string; message?: string; field?: string }>;
   constructor(code: number, reason: string, message: string, causes: KubeApiError['causes'] = []) {
     super(message);
     this.code = code;

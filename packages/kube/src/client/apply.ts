@@ -40,7 +40,7 @@ export interface ApplyReport {
 }
 
 function conflictError(object: KubeObject, error: KubeApiError): UserError {
-  const lines = error.causes.filter((c) => c.type === 'FieldManagerConflict').map((c) => `  - ${c.message?.replace(/^conflict with /, '') ?? 'another manager'}: ${c.field ?? ''}`);
+  const lines = error.causes.filter((c) => c.reason === 'FieldManagerConflict').map((c) => `  - ${c.message?.replace(/^conflict with /, '') ?? 'another manager'}: ${c.field ?? ''}`);
   return new UserError(
     [
       `${describe(object)}: fields this layer sets are owned by another field manager:`,
@@ -59,7 +59,7 @@ export async function applyIfChanged(api: KubeApi, object: KubeObject, options: 
   const live = options.live === undefined ? await api.get(object) : (options.live ?? undefined);
   if (live) {
     const preview = await api.apply(object, { dryRun: true, force: options.force ?? false });
-    if (unchangedBy(live, preview)) return { outcome: 'unchanged', result: live };
+    if (unchangedBy(live, preview, api.fieldManager)) return { outcome: 'unchanged', result: live };
   }
   const result = await api.apply(object, { force: options.force ?? false });
   return { outcome: live ? 'configured' : 'created', result };

@@ -27,25 +27,27 @@ export function comparable(object: KubeObject, changedFrom?: KubeObject): KubeOb
   return copy;
 }
 
-/** Managed-field entries without their timestamps: who owns which fields is part of an object's state. */
-function ownership(object: KubeObject): unknown {
+/** What `manager` owns, without timestamps: which fields an apply takes is part of what it changes. */
+function ownership(object: KubeObject, manager: string): unknown {
   const entries = Array.isArray(object.metadata.managedFields) ? (object.metadata.managedFields as Array<Record<string, unknown>>) : [];
-  return entries.map(({ time: _time, ...rest }) => rest);
+  return entries.filter((entry) => entry.manager === manager).map(({ time: _time, ...rest }) => rest);
 }
 
 /**
- * Whether a server-side dry run of an apply left the object exactly as it is live: same fields, same values
- * (Secret values included: this never prints anything) and same field ownership. Flux applies the same way:
- * dry run first, then a real apply only for objects that would change, so an unchanged cluster sees no writes.
+ * Whether a server-side dry run of an apply by `manager` left the object exactly as it is live: same fields,
+ * same values (Secret values included: this never prints anything) and the same fields owned by `manager`.
+ * Flux applies the same way: dry run first, then a real apply only for objects that would change, so an
+ * unchanged cluster sees no writes. Status, and what other managers own (a controller writing status between
+ * the read and the dry run), do not count.
  */
-export function unchangedBy(live: KubeObject, dryRun: KubeObject): boolean {
+export function unchangedBy(live: KubeObject, dryRun: KubeObject, manager: string): boolean {
   const state = (object: KubeObject) => {
     const copy = structuredClone(object);
     delete copy.status;
     for (const key of SERVER_METADATA) delete copy.metadata[key];
     return copy;
   };
-  return isDeepStrictEqual(state(live), state(dryRun)) && isDeepStrictEqual(ownership(live), ownership(dryRun));
+  return isDeepStrictEqual(state(live), state(dryRun)) && isDeepStrictEqual(ownership(live, manager), ownership(dryRun, manager));
 }
 
 /** Leaf field paths whose values differ (`spec.replicas`, `data.token`), for drift reports. */
