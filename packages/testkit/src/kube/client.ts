@@ -112,11 +112,13 @@ export class TestClient {
     return response.json<KubeObject>();
   }
 
-  async list(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string } = {}): Promise<KubeObject[]> {
-    const query = options.labelSelector ? `?labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
+  async list(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {}): Promise<KubeObject[]> {
+    const params = new URLSearchParams({ ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}), ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}) }).toString();
+    const query = params ? `?${params}` : '';
     const response = await this.request('GET', `${await this.path(apiVersion, kind, options.namespace)}${query}`);
     if (response.status !== 200) throw new KubeError(`list ${kind}`, response);
-    return response.json<{ items: KubeObject[] }>().items;
+    // API servers leave apiVersion and kind off the items of a list.
+    return response.json<{ items: KubeObject[] }>().items.map((item) => ({ ...item, apiVersion, kind }));
   }
 
   /** Server-side apply as `manager` (another tool than the code under test, e.g. "kubectl"). */

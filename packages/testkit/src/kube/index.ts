@@ -21,3 +21,5 @@ export type { Fault, InPodHandler } from './front.ts';
 export { runDeploymentAsProcess } from './process-pod.ts';
 export type { ProcessPod, ProcessPodOptions } from './process-pod.ts';
 export { startCiliumOperator } from './cilium.ts';
+export { drainNode, uncordon } from './drain.ts';
+export type { DrainOutcome } from './drain.ts';

@@ -131,7 +131,7 @@ function staticPods(node: string, version: string): KubeObject[] {
   const pod = (name: string, cpu: string, memory: string): KubeObject => ({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `${name}-${node}`, namespace: SYSTEM, labels: { ...TALOS, tier: 'control-plane', 'k8s-app': name, component: name }, annotations: { 'kubernetes.io/config.source': 'file' } },
+    metadata: { name: `${name}-${node}`, namespace: SYSTEM, labels: { ...TALOS, tier: 'control-plane', 'k8s-app': name, component: name }, annotations: { 'kubernetes.io/config.source': 'file', 'kubernetes.io/config.mirror': `${name}-${node}` } },
     spec: { nodeName: node, hostNetwork: true, priorityClassName: 'system-cluster-critical', containers: [{ name, image: `registry.k8s.io/${name}:${version}`, resources: { requests: { cpu, memory } } }] },
   });
   return [pod('kube-apiserver', '200m', '512Mi'), pod('kube-controller-manager', '50m', '256Mi'), pod('kube-scheduler', '10m', '64Mi')];

@@ -1,0 +1,3 @@
+import { describePlatform } from './platform.ts';
+
+describePlatform('metal-ha');
