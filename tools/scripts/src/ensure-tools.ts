@@ -1,11 +1,13 @@
 #!/usr/bin/env -S npx tsx
 /**
  * The test suite proves interoperability with real tools (age, gpg, git, openssl, the Prometheus tools, PostgreSQL,
- * Redis). This script checks they are
- * installed and, where it can (root with apt-get, as on CI and fresh Debian machines), installs the missing
- * ones; elsewhere it fails with the command to run. It never skips a tool silently.
+ * Redis) and runs the real Kubernetes programs (built from the Go modules under tools/go). This script checks the
+ * system tools are installed and, where it can (root with apt-get, as on CI and fresh Debian machines), installs
+ * the missing ones; elsewhere it fails with the command to run. Then it builds the Go programs that are not in
+ * the cache yet (testkit's build-programs). It never skips a tool silently.
  */
-import { UserError, createLogger, execFile, hasCommand, runCommand } from '@groundwork/kit';
+import { UserError, createLogger, execFile, formatDuration, hasCommand, runCommand } from '@groundwork/kit';
+import { GO_FAMILIES, ensureFamily, pinnedVersion } from '@groundwork/testkit/programs';
 
 export interface Tool {
   command: string;
@@ -46,33 +48,42 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(
     {
       usage: 'tsx tools/scripts/src/ensure-tools.ts [--check]',
-      summary: 'Make sure the system tools the test suite runs against are installed.',
-      options: { check: { type: 'boolean', description: 'Only report; never install.' } },
+      summary: 'Make sure the system tools the test suite runs against are installed, and the pinned Go programs built.',
+      options: { check: { type: 'boolean', description: 'Only report; never install or build.' } },
     },
-    ({ options }) => {
-      const missing = missingTools();
-      if (missing.length === 0) {
-        log.ok(`tools present: ${REQUIRED_TOOLS.map((t) => t.command).join(', ')}`);
-        return 0;
+    async ({ options }) => {
+      installSystemTools(Boolean(options.check));
+      if (options.check) return 0;
+      for (const family of GO_FAMILIES) {
+        const outcome = await log.progress(`${family.family} ${pinnedVersion(family)} (${Object.keys(family.programs).join(', ')})`, () => ensureFamily(family, log));
+        log.ok(`${family.family}: ${outcome.buildMs ? `built in ${formatDuration(outcome.buildMs)}` : 'already built'} (${outcome.dir})`);
       }
-      const packages = [...new Set(missing.map((t) => t.debianPackage))];
-      const list = missing.map((t) => `${t.command} (${t.why})`).join('; ');
-      if (options.check || !canInstall()) {
-        throw new UserError(`missing tools: ${list}`, { hint: `install them: sudo apt-get install -y ${packages.join(' ')}` });
-      }
-      log.info(`installing ${packages.join(' ')} with apt-get (missing: ${list})`);
-      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-      const update = execFile('apt-get', ['update', '-qq'], { env, timeoutMs: 300_000 });
-      if (update.status !== 0) throw new UserError(`apt-get update failed: ${update.stderr.toString().trim()}`);
-      const install = execFile('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env, timeoutMs: 600_000 });
-      if (install.status !== 0) throw new UserError(`apt-get install failed: ${install.stderr.toString().trim()}`);
-      const still = missingTools();
-      if (still.length) throw new UserError(`still missing after install: ${still.map((t) => t.command).join(', ')}`);
-      log.ok(`installed ${packages.join(' ')}`);
       return 0;
     },
     argv,
   );
+}
+
+function installSystemTools(checkOnly: boolean): void {
+  const missing = missingTools();
+  if (missing.length === 0) {
+    log.ok(`tools present: ${REQUIRED_TOOLS.map((t) => t.command).join(', ')}`);
+    return;
+  }
+  const packages = [...new Set(missing.map((t) => t.debianPackage))];
+  const list = missing.map((t) => `${t.command} (${t.why})`).join('; ');
+  if (checkOnly || !canInstall()) {
+    throw new UserError(`missing tools: ${list}`, { hint: `install them: sudo apt-get install -y ${packages.join(' ')}` });
+  }
+  log.info(`installing ${packages.join(' ')} with apt-get (missing: ${list})`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = execFile('apt-get', ['update', '-qq'], { env, timeoutMs: 300_000 });
+  if (update.status !== 0) throw new UserError(`apt-get update failed: ${update.stderr.toString().trim()}`);
+  const install = execFile('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env, timeoutMs: 600_000 });
+  if (install.status !== 0) throw new UserError(`apt-get install failed: ${install.stderr.toString().trim()}`);
+  const still = missingTools();
+  if (still.length) throw new UserError(`still missing after install: ${still.map((t) => t.command).join(', ')}`);
+  log.ok(`installed ${packages.join(' ')}`);
 }
 
 if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
