@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDuration } from '@groundwork/kit';
 import { APPLYSET, applySetFor, describe as describeObject, footprint, parseQuantity, podTemplateOf, type KubeObject } from '@groundwork/kube';
-import { describeRequest, drainNode, mutatingRequests, startCiliumOperator, startClusterControlPlane, uncordon, type ClusterControlPlane, type ProcessPod } from '@groundwork/testkit/kube';
-import { KUBERNETES_LAYERS, LAYERS, exampleWorkspace, renderedFiles, type ExampleWorkspace } from './workspace.ts';
+import { BUSYBOX_RUNTIME, LOCAL_PATH_HELPER_CEL, describeRequest, drainNode, isLocalPathHelper, mutatingRequests, startCiliumOperator, startClusterControlPlane, startLocalPathProvisioner, startPodRunner, uncordon, type ClusterControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
+import { programPath } from '@groundwork/testkit/programs';
+import { execFile } from '@groundwork/kit';
+import { checkIngressRouting } from './ingress.ts';
+import { KUBERNETES_LAYERS, LAYERS, allRenderedYaml, exampleWorkspace, renderedFiles, type ExampleWorkspace } from './workspace.ts';
 
 /**
  * One example cluster's whole platform on its own control plane: every layer's generate, then every layer's
@@ -26,6 +29,8 @@ export function describePlatform(name: string): void {
     let example: ExampleWorkspace;
     let plane: ClusterControlPlane;
     let operator: Promise<ProcessPod> | undefined;
+    let provisioner: Promise<ProcessPod> | undefined;
+    let runner: PodRunner | undefined;
     const figures: Array<[string, string]> = [];
     const figure = (what: string, value: string) => figures.push([what, value]);
     const objects = () => KUBERNETES_LAYERS.flatMap((layer) => example.rendered(layer));
@@ -40,6 +45,8 @@ export function describePlatform(name: string): void {
     });
     afterAll(async () => {
       await (await operator?.catch(() => undefined))?.stop();
+      await (await provisioner?.catch(() => undefined))?.stop();
+      await runner?.stop();
       await plane?.stop();
       process.stderr.write(`${name}, the whole platform:\n${figures.map(([w, v]) => `  ${w.padEnd(52)} ${v}`).join('\n')}\n`);
     });
@@ -55,7 +62,9 @@ export function describePlatform(name: string): void {
     });
 
     it('starts its control plane from the rendered config of its first control plane, with a kwok node per machine', async () => {
-      plane = await startClusterControlPlane(example.ws.root, example.cluster, { kwok: { provisionFor: ['local-path'] } });
+      // local-path's real provisioner makes every volume: its helper pods run for real, the rest are kwok's.
+      plane = await startClusterControlPlane(example.ws.root, example.cluster, { kwok: { leavePods: [{ cel: { expression: `!${LOCAL_PATH_HELPER_CEL}` } }] } });
+      runner = startPodRunner({ client: plane.client, owns: isLocalPathHelper, runtimeFor: () => BUSYBOX_RUNTIME });
       figure('control plane ready (etcd, API server, controllers, kwok)', formatDuration(plane.startupMs));
       example.ws.useKubeconfig(name, plane.kubeconfig());
       const nodes = await plane.client.list('v1', 'Node');
@@ -66,6 +75,7 @@ export function describePlatform(name: string): void {
       for (const layer of KUBERNETES_LAYERS) {
         // Cilium's operator starts once its Deployment is applied, as its pod would.
         if (layer === 'platform-core' && example.cluster.config.features.cilium.enabled) operator = startCiliumOperator(plane);
+        if (layer === 'platform-core') provisioner = startLocalPathProvisioner(plane);
         const before = plane.audit().length;
         const run = await example.script(layer, 'apply');
         expect(run.code, `${layer}: ${run.stderr}\n${operator ? await operator.then((o) => o.program.tail(), (e: Error) => `cilium-operator: ${e.message}`) : ''}`).toBe(0);
@@ -103,6 +113,19 @@ export function describePlatform(name: string): void {
         // Secrets are applied decrypted, so a layer lists at least as many members as it renders objects.
         expect(listed.stdout.trim().split('\n').length, layer).toBeGreaterThanOrEqual(rendered.length);
       }
+    });
+
+    it('every rendered YAML file of every layer (machine configs and encrypted Secrets too) is read by kubectl\'s and Flux\'s YAML reader', () => {
+      const files = allRenderedYaml(example.ws.root, name);
+      expect(files.length).toBeGreaterThan(10);
+      const read = execFile(programPath('yaml-reader'), files);
+      expect(read.status, read.stdout.toString()).toBe(0);
+      figure('rendered YAML files read by the ecosystem\'s reader', String(files.length));
+    });
+
+    it('Traefik\'s own Ingress provider, as Traefik\'s ServiceAccount, routes every rendered Ingress path to its Service and publishes the address', async () => {
+      const checked = await checkIngressRouting(plane, example.cluster, objects());
+      figure('Ingress paths routed by Traefik\'s provider and router', String(checked));
     });
 
     it('runs a Job from every CronJob, as `kubectl create job --from` does, and each completes', async () => {

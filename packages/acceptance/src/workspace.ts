@@ -77,3 +77,11 @@ export function renderedFiles(root: string, cluster: string, layer: string): str
     .filter((f) => f.endsWith('.yaml') && f !== 'index.yaml')
     .map((f) => join(dir, f));
 }
+
+/** Every YAML file under the cluster's rendered folder, whatever layer wrote it. */
+export function allRenderedYaml(root: string, cluster: string): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith('.yaml') ? [join(dir, entry.name)] : []));
+  const dir = join(root, 'clusters', cluster, 'rendered');
+  return existsSync(dir) ? walk(dir).sort() : [];
+}

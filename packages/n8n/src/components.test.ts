@@ -79,10 +79,19 @@ describe('the n8n processes', () => {
     expect(find(none, 'Ingress', 'n8n').spec.rules[0].http.paths.map((p: { path: string }) => p.path)).toEqual(['/']);
   });
 
-  it('routes /webhook/ to the webhook processors and everything else to main, on the cluster file\'s host', () => {
+  it('routes what n8n serves from its webhook processors to them and everything else to main, on the cluster file\'s host', () => {
     const rule = find(pi, 'Ingress', 'n8n').spec.rules[0];
     expect(rule.host).toBe('n8n.pi.home.arpa');
-    expect(rule.http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [p.path, p.backend.service.name])).toEqual([['/webhook/', 'n8n-webhook'], ['/', 'n8n']]);
+    expect(rule.http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [p.path, p.backend.service.name])).toEqual([
+      ['/webhook/', 'n8n-webhook'],
+      ['/webhook-waiting/', 'n8n-webhook'],
+      ['/webhook-waiting-slack', 'n8n-webhook'],
+      ['/webhook-waiting-telegram', 'n8n-webhook'],
+      ['/form/', 'n8n-webhook'],
+      ['/form-waiting/', 'n8n-webhook'],
+      ['/mcp/', 'n8n-webhook'],
+      ['/', 'n8n'],
+    ]);
   });
 
   it('probes the documented health endpoints and gives n8n longer to stop than its own timeout', () => {

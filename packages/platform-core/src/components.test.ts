@@ -28,6 +28,15 @@ describe('platform-core for the example clusters', () => {
   }
 });
 
+describe('the Go programs platform-core deploys', () => {
+  it('each sets GOMEMLIMIT from its own memory limit, so its collector works before the OOM killer does', () => {
+    const pi = render(exampleCluster('pi-fleet'));
+    const containers = pi.filter((o) => ['Deployment', 'DaemonSet'].includes(o.kind)).flatMap((o) => (o.spec as any).template.spec.containers as Array<{ name: string; env?: Array<{ name: string; valueFrom?: unknown }> }>);
+    expect(containers.map((c) => c.name).sort()).toEqual(['cert-approver', 'cilium-agent', 'cilium-operator', 'local-path-provisioner', 'metrics-server', 'traefik']);
+    for (const c of containers) expect(c.env?.find((e) => e.name === 'GOMEMLIMIT'), c.name).toEqual({ name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } });
+  });
+});
+
 describe('Cilium', () => {
   const pi = render(exampleCluster('pi-fleet'));
 
@@ -112,7 +121,10 @@ describe('cloudflared', () => {
     const tunnel = exampleVariant('pi-fleet', (t) => t.replace('features:\n', 'features:\n  cloudflareTunnel: { enabled: true }\n'));
     const deployment = find(render(tunnel), 'Deployment', 'cloudflared');
     expect(deployment.spec.replicas).toBe(2);
-    expect(deployment.spec.template.spec.containers[0].env).toEqual([{ name: 'TUNNEL_TOKEN', valueFrom: { secretKeyRef: { name: 'cloudflared-tunnel', key: 'token' } } }]);
+    expect(deployment.spec.template.spec.containers[0].env).toEqual([
+      { name: 'TUNNEL_TOKEN', valueFrom: { secretKeyRef: { name: 'cloudflared-tunnel', key: 'token' } } },
+      { name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } },
+    ]);
     const declared = secrets.secrets.find((s) => s.name === 'cloudflared-tunnel')!;
     expect([declared.namespace, Object.keys(declared.keys)]).toEqual(['cloudflared', ['token']]);
     expect(declared.when!(tunnel.config)).toBe(true);

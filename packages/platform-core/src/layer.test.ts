@@ -1,10 +1,10 @@
-import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
 import { programVersion } from '@groundwork/testkit/programs';
-import { addNodes, describeRequest, mutatingRequests, startCiliumOperator, startControlPlane, startPodRunner, testNode, throwawaySpec, type ControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
+import { BUSYBOX_RUNTIME, LOCAL_PATH_HELPER_CEL, addNodes, describeRequest, isLocalPathHelper, mutatingRequests, startCiliumOperator, startControlPlane, startLocalPathProvisioner, startPodRunner, testNode, throwawaySpec, type ControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
 import { IMAGES } from './versions.ts';
 import { main as secrets } from '../../secrets-sops/src/secrets-cli.ts';
 import { main as generate } from './generate.ts';
@@ -43,14 +43,15 @@ function filesUnder(dir: string): string[] {
 /**
  * platform-core applied by its own scripts to a real API server with its controllers, a scheduler and three kwok
  * Raspberry Pis, with Cilium's real operator running on the rendered Deployment and cilium-config (it registers
- * Cilium's CRDs and hands the Ingress its address from the rendered pool). kwok plays the provisioner behind the
- * local-path class (a later issue runs the real one), and the storage probe's pod runs for real.
+ * Cilium's CRDs and hands the Ingress its address from the rendered pool) and local-path-provisioner's real
+ * program behind the default StorageClass, whose helper pods and the storage probe's pod run for real.
  */
 describe('platform-core from the cluster file to a cluster that matches it', () => {
   let ws: ScratchWorkspace;
   let env: NodeJS.ProcessEnv;
   let plane: ControlPlane;
   let operator: Promise<ProcessPod>;
+  let provisioner: ReturnType<typeof startLocalPathProvisioner>;
   let runner: PodRunner;
   const token = `eyJhIjoi-tunnel-${randomBytes(12).toString('hex')}`;
   const run = (main: (argv: string[]) => Promise<number>, argv: string[], extra: NodeJS.ProcessEnv = {}) => runIn(ws.root, main, argv, { ...env, ...extra });
@@ -66,20 +67,23 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     const real = join(import.meta.dirname, 'secrets.ts');
     ws = scratchWorkspace({ lab: CLUSTER }, { 'platform-core': `export { default } from ${JSON.stringify(real)};\n` });
     env = isolatedEnv(scratchDir('gw-home-'), { GROUNDWORK_POLL_MS: '200', GROUNDWORK_PROBE_TIMEOUT_MS: '60000' });
-    const probe = "self.metadata.namespace == 'groundwork-storage-probe'";
-    plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), 'lab'), kwok: { provisionFor: ['local-path'], leavePods: [{ cel: { expression: `!(${probe})` } }] } });
+    // The pods run for real: the storage probe's, and local-path's helpers (the provisioner's own pod is kwok's).
+    const probe = `self.metadata.namespace == 'groundwork-storage-probe' || ${LOCAL_PATH_HELPER_CEL}`;
+    plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), 'lab'), kwok: { leavePods: [{ cel: { expression: `!(${probe})` } }] } });
     const pi = { cpu: 4, memoryBytes: 8 * 1024 ** 3 };
     await addNodes(plane.client, [testNode('cp-1', pi), testNode('w-1', pi), testNode('w-2', pi)]);
-    // The storage probe's pod writes to its claim for real: the host's shell and coreutils stand for busybox's.
-    // The claim's folder is made as local-path's setup script makes a volume's: mkdir -m 0777.
-    const claim = scratchDir('gw-probe-claim-');
-    chmodSync(claim, 0o777);
-    runner = startPodRunner({ client: plane.client, owns: (pod) => pod.metadata.namespace === 'groundwork-storage-probe', runtimeFor: (image) => (image === IMAGES.busybox ? { path: ['/usr/bin', '/bin'] } : { path: [] }), claims: { probe: claim } });
+    // Volumes live in the runner's node folders.
+    runner = startPodRunner({
+      client: plane.client,
+      owns: (pod) => pod.metadata.namespace === 'groundwork-storage-probe' || isLocalPathHelper(pod),
+      runtimeFor: (image) => (image === IMAGES.busybox ? BUSYBOX_RUNTIME : { path: [] }),
+    });
     ws.useKubeconfig('lab', plane.kubeconfig());
     expect((await run(secrets, ['init', '--cluster=lab', '--x25519'])).code).toBe(0);
   }, 180_000);
   afterAll(async () => {
     await (await operator?.catch(() => undefined))?.stop();
+    await (await provisioner?.catch(() => undefined))?.stop();
     await runner?.stop();
     await plane?.stop();
   });
@@ -127,6 +131,7 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
   it('apply brings up Cilium first, waits for the CRDs its real operator registers, decrypts the Secret in memory and records the cluster', async () => {
     // Cilium's operator starts when its Deployment is applied, as its pod would.
     operator = startCiliumOperator(plane);
+    provisioner = startLocalPathProvisioner(plane);
     const { result, writes: order } = await writesDuring(() => run(apply, ['--cluster=lab']));
     expect(result.code, `${result.stderr}\n${(await operator).program.tail()}`).toBe(0);
     expect(order.indexOf('patch daemonsets.apps cilium/cilium')).toBeLessThan(order.indexOf('patch namespaces traefik'));
@@ -162,6 +167,48 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     await runner.settled();
     expect(runner.runs.find((r) => r.pod === 'groundwork-storage-probe/probe')?.containers[0]).toMatchObject({ code: 0, log: 'groundwork\n' });
   }, 120_000);
+
+  it('local-path\'s real provisioner: ready under its RBAC, provisions a claim through a helper pod on the chosen node, and tears it down though another user owns the files', async () => {
+    const lpp = await provisioner;
+    // Its readiness lists ConfigMaps, Pods, claims, volumes and StorageClasses as its ServiceAccount.
+    expect((await fetch(`${lpp.health}/ready`)).status, lpp.program.tail()).toBe(200);
+    const ns = 'volume-test';
+    await plane.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await plane.client.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: ns }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    await plane.client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'db', namespace: ns },
+      spec: {
+        securityContext: { runAsNonRoot: true, runAsUser: 999, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{ name: 'db', image: 'example/db:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+      },
+    });
+    const bound = await plane.client.waitFor('the claim to be bound', async () => {
+      const claim = await get('v1', 'PersistentVolumeClaim', 'data', ns);
+      return (claim?.status as { phase?: string } | undefined)?.phase === 'Bound' ? claim : undefined;
+    }, 60_000);
+    const pv = (await get('v1', 'PersistentVolume', (bound.spec as { volumeName: string }).volumeName))!;
+    // The node the scheduler chose for the pod, which the provisioner created the volume on.
+    const node = bound.metadata.annotations!['volume.kubernetes.io/selected-node']!;
+    const path = (pv.spec as { hostPath: { path: string } }).hostPath.path;
+    expect(path).toMatch(/^\/var\/mnt\/local-path-provisioner\/pvc-.*_volume-test_data$/);
+    const folder = join(runner.nodeRoot(node), path);
+    expect(statSync(folder).mode & 0o777).toBe(0o777);
+    // What a database leaves behind: a private folder of its own user's.
+    mkdirSync(join(folder, 'pgdata'), { mode: 0o700 });
+    writeFileSync(join(folder, 'pgdata', 'PG_VERSION'), '17\n');
+    for (const f of ['pgdata', 'pgdata/PG_VERSION']) chownSync(join(folder, f), 999, 999);
+    await plane.client.delete('v1', 'Pod', 'db', ns);
+    await plane.client.delete('v1', 'PersistentVolumeClaim', 'data', ns);
+    await plane.client.waitFor('the volume to be deleted', async () => ((await get('v1', 'PersistentVolume', pv.metadata.name)) ? undefined : true), 60_000);
+    expect(existsSync(folder)).toBe(false);
+    await runner.settled();
+    const helpers = runner.runs.filter((r) => r.pod.startsWith('local-path-storage/helper-pod-'));
+    expect(helpers.map((r) => [r.phase, r.containers[0]?.env.VOL_DIR])).toEqual(expect.arrayContaining([['Succeeded', path]]));
+    expect(helpers.every((r) => r.phase === 'Succeeded'), JSON.stringify(helpers)).toBe(true);
+  }, 180_000);
 
   it('live verify reports drift: a missing object, and a field another tool took over', async () => {
     await plane.client.mergePatch('apps/v1', 'Deployment', 'traefik', 'traefik', { spec: { replicas: 4 } }, 'kubectl-edit');

@@ -10,7 +10,7 @@ export const IMAGES = {
   localPathProvisioner: 'docker.io/rancher/local-path-provisioner:v0.0.37',
   /** Runs the local-path helper pods that create and remove volume directories on the node. */
   busybox: 'docker.io/library/busybox:1.37.0',
-  traefik: 'docker.io/library/traefik:v3.7.4',
+  traefik: 'docker.io/library/traefik:v3.7.13',
   cloudflared: 'docker.io/cloudflare/cloudflared:2026.6.1',
 } as const;
 

@@ -44,6 +44,8 @@ export interface PodRunOptions {
   runtimeFor: (image: string) => Runtime;
   /** Folders standing in for PersistentVolumeClaims, by claim name. */
   claims?: Record<string, string>;
+  /** The folder standing for the root of the node's filesystem, where hostPath volumes are found. */
+  nodeRoot?: string;
   /**
    * Variables changed per container: only where things listen may differ on a test machine (hosts and
    * ports); everything else comes from the rendered pod unchanged.
@@ -89,8 +91,16 @@ function volumeFolder(volume: Obj, options: PodRunOptions): { host: string; read
     if (!dir) throw new Error(`no folder given for claim ${volume.persistentVolumeClaim.claimName}`);
     return { host: dir, readOnly: !!volume.persistentVolumeClaim.readOnly };
   }
+  if (volume.hostPath) {
+    if (!options.nodeRoot) throw new Error(`volume ${volume.name}: a hostPath volume needs the node's folder (nodeRoot)`);
+    const host = join(options.nodeRoot, volume.hostPath.path);
+    // As the kubelet checks hostPath types: DirectoryOrCreate makes the folder (0755, root's), Directory needs it.
+    if (volume.hostPath.type === 'DirectoryOrCreate') mkdirSync(host, { recursive: true, mode: 0o755 });
+    else if (!existsSync(host)) throw new Error(`volume ${volume.name}: hostPath ${volume.hostPath.path} does not exist on the node`);
+    return { host, readOnly: false };
+  }
   const source = volume.configMap ?? volume.secret;
-  if (!source) throw new Error(`volume ${volume.name}: only emptyDir, configMap, secret and persistentVolumeClaim are supported here`);
+  if (!source) throw new Error(`volume ${volume.name}: only emptyDir, configMap, secret, hostPath and persistentVolumeClaim are supported here`);
   const kind = volume.configMap ? 'ConfigMap' : 'Secret';
   const values = valuesOf(find(options.objects, kind, options.namespace, source.name ?? source.secretName));
   const dir = mkdtempSync(join(options.scratch, `${volume.name}-`));
@@ -129,6 +139,18 @@ export function expand(text: string, env: Record<string, string>): string {
   return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => (match === '$$' ? '$' : name !== undefined && name in env ? env[name]! : match));
 }
 
+/** What containerd gives a container unless its securityContext says otherwise (containerd's default spec). */
+export const RUNTIME_DEFAULT_CAPABILITIES = ['audit_write', 'chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'mknod', 'net_bind_service', 'net_raw', 'setfcap', 'setgid', 'setpcap', 'setuid', 'sys_chroot'];
+
+/** The capabilities a container holds: the runtime's defaults, less what it drops, plus what it adds. */
+export function containerCapabilities(security: Obj): string[] | undefined {
+  if (security.privileged) return undefined;
+  const name = (c: string) => c.toLowerCase().replace(/^cap_/, '');
+  const drop = new Set<string>((security.capabilities?.drop ?? []).map(name));
+  const kept = drop.has('all') ? [] : RUNTIME_DEFAULT_CAPABILITIES.filter((c) => !drop.has(c));
+  return [...new Set([...kept, ...(security.capabilities?.add ?? []).map(name)])].sort();
+}
+
 function runContainer(container: Obj, init: boolean, folders: Map<string, { host: string; readOnly: boolean }>, options: PodRunOptions): Promise<ContainerRun> {
   const runtime = options.runtimeFor(container.image);
   const env = resolveEnv(container, options, runtime);
@@ -150,7 +172,7 @@ function runContainer(container: Obj, init: boolean, folders: Map<string, { host
   if (argv.length === 0) throw new Error(`container ${container.name}: the pod gives no command, and runtimes here have no entrypoints`);
   const scratch = mkdtempSync(join(options.scratch, `${container.name}-etc-`));
   const fsGroup = options.pod.securityContext?.fsGroup as number | undefined;
-  const sandbox = sandboxArgs({ mounts, scratch, ...(options.hosts ? { hosts: options.hosts } : {}), user: { uid, gid, name: runtime.user && runtime.user.uid === uid ? runtime.user.name : `uid${uid}`, groups: [gid, ...(fsGroup !== undefined && fsGroup !== gid ? [fsGroup] : [])] } });
+  const sandbox = sandboxArgs({ mounts, scratch, ...(options.hosts ? { hosts: options.hosts } : {}), user: { uid, gid, name: runtime.user && runtime.user.uid === uid ? runtime.user.name : `uid${uid}`, groups: [gid, ...(fsGroup !== undefined && fsGroup !== gid ? [fsGroup] : [])] }, capabilities: containerCapabilities(security) });
   const childEnv = { HOME: '/', ...env, PATH: [...runtime.path, '/usr/local/bin', '/usr/bin', '/bin'].join(':') };
   const chdir = container.workingDir ? ['--chdir', container.workingDir] : [];
   return new Promise((resolve) => {

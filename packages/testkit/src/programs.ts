@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError, formatDuration, type Logger } from '@groundwork/kit';
@@ -54,6 +54,18 @@ export const GO_FAMILIES: readonly GoFamily[] = [
   },
   { family: 'etcd', module: 'go.etcd.io/etcd/server/v3', programs: { etcd: 'go.etcd.io/etcd/server/v3' } },
   { family: 'kwok', module: 'sigs.k8s.io/kwok', programs: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
+  { family: 'local-path', module: 'github.com/rancher/local-path-provisioner', programs: { 'local-path-provisioner': 'github.com/rancher/local-path-provisioner' } },
+  {
+    family: 'metrics-server',
+    module: 'sigs.k8s.io/metrics-server',
+    programs: { 'metrics-server': 'sigs.k8s.io/metrics-server/cmd/metrics-server' },
+    ldflags: (version) => [`-X k8s.io/client-go/pkg/version.gitVersion=${version}`],
+  },
+  // Traefik's own Ingress provider and router under a small main of ours: its full binary cannot be built from
+  // the module proxy (tools/go/traefik/ingress-router/main.go says why).
+  // kubectl's and Flux's YAML reader under a small main of ours, for the rendered-files check.
+  { family: 'yaml-reader', module: 'k8s.io/apimachinery', programs: { 'yaml-reader': 'groundwork.dev/tools/yaml-reader' } },
+  { family: 'traefik', module: 'github.com/traefik/traefik/v3', programs: { 'traefik-ingress-router': 'groundwork.dev/tools/traefik/ingress-router' } },
   // The generic operator (images/operator: the binary picks its default IPAM mode from its own name).
   { family: 'cilium', module: 'github.com/cilium/cilium', programs: { 'cilium-operator-generic': 'github.com/cilium/cilium/operator' }, tags: ['osusergo', 'ipam_provider_operator'] },
 ];
@@ -101,11 +113,19 @@ export function goVersion(env: NodeJS.ProcessEnv = STARTUP_ENV): string {
   return version;
 }
 
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => (entry.isDirectory() ? filesUnder(dir, join(prefix, entry.name)) : [join(prefix, entry.name)]));
+}
+
 /** Where a family's build lives: keyed by everything that changes the binaries. */
 export function familyDir(family: GoFamily, go: string, env: NodeJS.ProcessEnv = STARTUP_ENV): string {
   const dir = join(GO_TOOLS_DIR, family.family);
   const hash = createHash('sha256');
   for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(dir, file)));
+  // Any Go source of ours beside them (a main, a stand-in module).
+  for (const file of filesUnder(dir).filter((f) => f !== 'go.mod' && f !== 'go.sum')) hash.update(`${file}\0`).update(readFileSync(join(dir, file)));
   hash.update(JSON.stringify({ go, programs: family.programs, ldflags: family.ldflags?.(pinnedVersion(family)) ?? [], tags: family.tags ?? [], arch: process.arch }));
   return join(binCacheRoot(env), `${family.family}-${pinnedVersion(family)}-${hash.digest('hex').slice(0, 12)}`);
 }

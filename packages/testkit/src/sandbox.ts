@@ -29,6 +29,11 @@ export interface SandboxOptions {
   scratch: string;
   /** Names the container resolves, as cluster DNS would (talos.default → where the test's server listens). */
   hosts?: Record<string, string>;
+  /**
+   * The capabilities the container may hold (lower case, without CAP_), as its securityContext leaves them; a
+   * root process keeps exactly these. Unset: whatever this process has.
+   */
+  capabilities?: string[];
 }
 
 const SKIP = new Set(['proc', 'dev', 'sys']);
@@ -98,6 +103,8 @@ export function sandboxArgs(options: SandboxOptions): string[] {
     args.push('--ro-bind', file, '/etc/hosts');
   }
   args.push('--');
-  if (options.user) args.push('setpriv', `--reuid=${options.user.uid}`, `--regid=${options.user.gid}`, ...(options.user.groups?.length ? [`--groups=${options.user.groups.join(',')}`] : ['--clear-groups']), '--');
+  const bounding = options.capabilities ? [`--bounding-set=${['-all', ...options.capabilities.map((c) => `+${c}`)].join(',')}`] : [];
+  if (options.user) args.push('setpriv', `--reuid=${options.user.uid}`, `--regid=${options.user.gid}`, ...(options.user.groups?.length ? [`--groups=${options.user.groups.join(',')}`] : ['--clear-groups']), ...bounding, '--');
+  else if (bounding.length) args.push('setpriv', ...bounding, '--');
   return args;
 }

@@ -29,6 +29,7 @@ export function cloudflared(_cluster: LoadedCluster): Component {
             container({
               name: 'cloudflared',
               image: IMAGES.cloudflared,
+              goMemoryLimit: true,
               args: ['tunnel', '--no-autoupdate', '--metrics', '0.0.0.0:2000', 'run'],
               env: { TUNNEL_TOKEN: secretKeyRef('cloudflared-tunnel', 'token') },
               ports: { metrics: 2000 },

@@ -23,6 +23,17 @@ import { IMAGES, tagOf } from '../versions.ts';
 
 const NAMESPACE = 'local-path-storage';
 export const STORAGE_CLASS = 'local-path';
+/** The identity of the helper pods: no API access and no token (the provisioner's own defaults to a name we do not create). */
+export const HELPER_ACCOUNT = 'local-path-helper';
+
+/**
+ * The capabilities containerd gives a container by default. The provisioner refuses a helper template that
+ * *adds* capabilities (unless --allow-unsafe-helper-pod-template), so the helper keeps the three it needs by
+ * dropping every other default one: CHOWN and FOWNER to hand a volume to its pod's user, DAC_OVERRIDE to remove
+ * a volume whose files belong to another user.
+ */
+const RUNTIME_DEFAULT_CAPABILITIES = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'];
+const HELPER_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'];
 
 /** The pod the provisioner starts on a node to create or delete a volume's directory (it needs the host path). */
 function helperPod(): string {
@@ -39,7 +50,7 @@ function helperPod(): string {
           image: IMAGES.busybox,
           imagePullPolicy: 'IfNotPresent',
           resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'] }, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: RUNTIME_DEFAULT_CAPABILITIES.filter((c) => !HELPER_CAPABILITIES.includes(c)) }, seccompProfile: { type: 'RuntimeDefault' } },
         },
       ],
     },
@@ -65,6 +76,7 @@ export function localPath(cluster: LoadedCluster): Component {
       // The provisioner only talks to the API; helper pods need no network at all.
       allowApiServer(NAMESPACE, cluster.config.network.nodeCidr),
       serviceAccount(app),
+      serviceAccount(app, HELPER_ACCOUNT),
       ...namespaceAccess(app, [rule([''], ['pods'], `${READ} create patch update delete`)]),
       ...clusterAccess(app, [
         rule([''], ['nodes', 'persistentvolumeclaims', 'configmaps', 'pods', 'pods/log'], READ),
@@ -84,7 +96,8 @@ export function localPath(cluster: LoadedCluster): Component {
             container({
               name: 'local-path-provisioner',
               image: IMAGES.localPathProvisioner,
-              command: ['local-path-provisioner', 'start', '--config', '/etc/config/config.json'],
+              goMemoryLimit: true,
+              command: ['local-path-provisioner', 'start', '--config', '/etc/config/config.json', '--service-account-name', HELPER_ACCOUNT],
               env: { POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, CONFIG_MOUNT_PATH: '/etc/config/', HEALTH_PORT: '8080' },
               ports: { health: 8080 },
               resources: { cpu: '10m', memory: '32Mi', memoryLimit: '128Mi' },

@@ -54,6 +54,7 @@ function certApprover(): object[] {
           container({
             name: 'cert-approver',
             image: IMAGES.kubeletServingCertApprover,
+            goMemoryLimit: true,
             args: ['serve'],
             env: { NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } } },
             ports: { health: 8080, metrics: 9090 },
@@ -118,6 +119,7 @@ function metricsServer(cluster: LoadedCluster): object[] {
           container({
             name: 'metrics-server',
             image: IMAGES.metricsServer,
+            goMemoryLimit: true,
             args: ['--cert-dir=/tmp', '--secure-port=10250', '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname', '--kubelet-use-node-status-port', '--metric-resolution=15s'],
             ports: { https: 10250 },
             resources: { cpu: '50m', memory: '96Mi', memoryLimit: '320Mi' },

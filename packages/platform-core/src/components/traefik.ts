@@ -68,9 +68,12 @@ export function traefik(cluster: LoadedCluster): Component {
     ...isolatedNamespace(TRAEFIK_NAMESPACE, 'restricted', { nodeCidr: cluster.config.network.nodeCidr }),
     networkPolicy(TRAEFIK_NAMESPACE, 'traefik', {
       pods,
-      // Clients come from anywhere (the LAN through the LoadBalancer address, cloudflared from inside); backends are any pod.
+      // Clients come from anywhere (the LAN through the LoadBalancer address, cloudflared from inside); backends are
+      // any pod. With externalTrafficPolicy Cluster a request the announcing node forwards arrives from that node's
+      // address, and Cilium never counts node addresses as part of 0.0.0.0/0 ("world"): they match only an ipBlock
+      // naming them (cilium-config's policy-cidr-match-mode: nodes), hence the node network.
       ingress: [
-        { peers: [peers.cidr('0.0.0.0/0'), peers.anyPod()], ports: tcp(PORTS.web, PORTS.websecure) },
+        { peers: [peers.cidr('0.0.0.0/0'), peers.cidr(cluster.config.network.nodeCidr), peers.anyPod()], ports: tcp(PORTS.web, PORTS.websecure) },
         { peers: [peers.pods('observability', { 'app.kubernetes.io/name': 'prometheus' })], ports: tcp(PORTS.metrics) },
       ],
       egress: [{ peers: [peers.anyPod()] }],
@@ -98,6 +101,7 @@ export function traefik(cluster: LoadedCluster): Component {
           container({
             name: 'traefik',
             image: IMAGES.traefik,
+            goMemoryLimit: true,
             args: args(),
             ports: PORTS,
             resources: { cpu: '50m', memory: '64Mi', memoryLimit: '256Mi' },

@@ -16,8 +16,13 @@ export interface PodRunnerOptions {
   /** Which pods this runner owns; kwok must be told to leave exactly these alone (KwokOptions.leavePods). */
   owns: (pod: KubeObject) => boolean;
   runtimeFor: (image: string) => Runtime;
-  /** Folders standing in for PersistentVolumeClaims, by claim name. */
+  /**
+   * Folders standing in for PersistentVolumeClaims, by claim name. A claim not named here is followed to its
+   * bound PersistentVolume, whose hostPath or local path is found in the node's folder (see nodeRoot).
+   */
   claims?: Record<string, string>;
+  /** The folder holding one folder per node, standing for each node's filesystem (hostPath volumes). */
+  nodesDir?: string;
   /** Per-container environment changes (hosts and ports only), by pod. */
   overrides?: (pod: KubeObject) => Record<string, Record<string, string>>;
   pollMs?: number;
@@ -25,12 +30,14 @@ export interface PodRunnerOptions {
 
 export interface PodRunner {
   runs: Array<PodRun & { pod: string }>;
+  /** The folder standing for a node's filesystem root. */
+  nodeRoot(node: string): string;
   /** Resolves when every pod picked up so far has finished and been reported. */
   settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
-type PodSpec = Record<string, unknown> & { containers: Array<{ name: string; image: string }>; initContainers?: Array<{ name: string; image: string }> };
+type PodSpec = Record<string, unknown> & { volumes?: object[]; containers: Array<{ name: string; image: string }>; initContainers?: Array<{ name: string; image: string }> };
 
 function terminated(container: PodRun['containers'][number], image: string, at: string) {
   const code = container.code ?? 137;
@@ -51,6 +58,24 @@ export function startPodRunner(options: PodRunnerOptions): PodRunner {
   const pending: Array<Promise<void>> = [];
   const runs: PodRunner['runs'] = [];
   let stopped = false;
+  const nodesDir = options.nodesDir ?? scratchDir('gw-nodes-');
+  const nodeRoot = (node: string) => join(nodesDir, node);
+
+  /** The folders for the pod's claims: the test's, or the node's folder at the bound volume's path. */
+  async function claimFolders(pod: KubeObject, spec: PodSpec): Promise<Record<string, string>> {
+    const folders: Record<string, string> = { ...options.claims };
+    const node = (spec as { nodeName?: string }).nodeName!;
+    for (const volume of (spec.volumes ?? []) as Array<{ persistentVolumeClaim?: { claimName: string } }>) {
+      const claim = volume.persistentVolumeClaim?.claimName;
+      if (!claim || folders[claim]) continue;
+      const pvc = await client.get('v1', 'PersistentVolumeClaim', claim, pod.metadata.namespace);
+      const bound = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName;
+      const pv = bound ? await client.get('v1', 'PersistentVolume', bound) : undefined;
+      const path = (pv?.spec as { hostPath?: { path: string }; local?: { path: string } } | undefined)?.hostPath?.path ?? (pv?.spec as { local?: { path: string } } | undefined)?.local?.path;
+      if (path) folders[claim] = join(nodeRoot(node), path);
+    }
+    return folders;
+  }
 
   async function run(pod: KubeObject): Promise<void> {
     const namespace = pod.metadata.namespace!;
@@ -61,7 +86,7 @@ export function startPodRunner(options: PodRunnerOptions): PodRunner {
     const images = new Map([...(spec.initContainers ?? []), ...spec.containers].map((c) => [c.name, c.image]));
     let result: PodRun;
     try {
-      result = await runPod({ pod: spec, namespace, objects: [...configMaps.map((o) => ({ ...o, kind: 'ConfigMap' })), ...secrets.map((o) => ({ ...o, kind: 'Secret' }))], runtimeFor: options.runtimeFor, claims: options.claims ?? {}, overrides: options.overrides?.(pod) ?? {}, scratch: join(scratchDir('gw-kubelet-'), pod.metadata.name) });
+      result = await runPod({ pod: spec, namespace, objects: [...configMaps.map((o) => ({ ...o, kind: 'ConfigMap' })), ...secrets.map((o) => ({ ...o, kind: 'Secret' }))], runtimeFor: options.runtimeFor, claims: await claimFolders(pod, spec), nodeRoot: nodeRoot((spec as { nodeName?: string }).nodeName!), overrides: options.overrides?.(pod) ?? {}, scratch: join(scratchDir('gw-kubelet-'), pod.metadata.name) });
     } catch (error) {
       // A pod this machine cannot run (an image without a runtime, a volume kind not supported) fails, as a
       // kubelet reports a container it cannot create.
@@ -97,6 +122,7 @@ export function startPodRunner(options: PodRunnerOptions): PodRunner {
 
   return {
     runs,
+    nodeRoot,
     settled: async () => {
       let seen = -1;
       while (seen !== pending.length) {

@@ -37,10 +37,15 @@ export interface ProcessPod {
 type Container = { name: string; command?: string[]; args?: string[]; env?: Array<{ name: string; value?: string; valueFrom?: Record<string, any> }>; volumeMounts?: Array<{ name: string; mountPath: string }> };
 type PodSpec = { containers: Container[]; volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string } }>; serviceAccountName?: string };
 
-async function serviceAccountKubeconfig(plane: ControlPlane, namespace: string, account: string, dir: string): Promise<string> {
+/** A token for a ServiceAccount from the TokenRequest API, as the kubelet gets one for a pod. */
+export async function serviceAccountToken(plane: ControlPlane, namespace: string, account: string): Promise<string> {
   const response = await plane.client.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
   if (response.status !== 201) throw new Error(`token for ServiceAccount ${namespace}/${account}: HTTP ${response.status} ${response.body.slice(0, 200)}`);
-  const token = response.json<{ status: { token: string } }>().status.token;
+  return response.json<{ status: { token: string } }>().status.token;
+}
+
+async function serviceAccountKubeconfig(plane: ControlPlane, namespace: string, account: string, dir: string): Promise<string> {
+  const token = await serviceAccountToken(plane, namespace, account);
   const file = join(dir, 'kubeconfig');
   const ca = Buffer.from(plane.spec.ca.crt).toString('base64');
   writeFileSync(
@@ -87,6 +92,8 @@ export async function runDeploymentAsProcess(options: ProcessPodOptions): Promis
     }
   }
   const mapPath = (arg: string) => [...mounts].reduce((text, [path, folder]) => text.replaceAll(path, folder), arg);
+  // A variable naming a mounted path (local-path's CONFIG_MOUNT_PATH) names the folder standing for it.
+  for (const [name, value] of Object.entries(env)) if (value.startsWith('/')) env[name] = mapPath(value);
   const argv = [...(container.command ?? []).slice(1), ...(container.args ?? [])].map((arg) => mapPath(expand(arg, env)));
   const kubeconfig = await serviceAccountKubeconfig(plane, namespace, pod.serviceAccountName ?? 'default', dir);
   const program = startProgram(options.deployment, options.program, [...argv, ...(options.overrides ?? []).map((o) => o.replaceAll('$(KUBECONFIG)', kubeconfig))], join(dir, 'program.log'), { ...process.env, ...env, HOME: dir });
