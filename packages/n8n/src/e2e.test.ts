@@ -10,13 +10,15 @@ import { GRACE_SECONDS, SHUTDOWN_SECONDS } from './config/env.ts';
 import { PGDATA } from './config/postgres.ts';
 import { VALKEY_DATA } from './config/valkey.ts';
 import { ensureN8n, type InstalledN8n } from './e2e/install.ts';
-import { httpRequest, startIngress } from './e2e/ingress-proxy.ts';
+import { httpRequest, multipart, startN8nIngress, type N8nIngress } from './e2e/ingress.ts';
 import { runN8n, startN8n, waitReady, type N8nProcess, type ProcessOptions } from './e2e/processes.ts';
 import { RenderedLayerView, type RenderedContainer } from './e2e/rendered.ts';
 import { expand } from '@groundwork/testkit/pods';
 import { SANDBOX } from '@groundwork/testkit/sandbox';
 import { freePort, startPostgres, startRedis, stopProcess, until, type Postgres, type Queue } from '@groundwork/testkit/services';
-import { ECHO, FAILING, WORKFLOWS } from './e2e/workflows.ts';
+import { programVersion } from '@groundwork/testkit/programs';
+import { startControlPlane, throwawaySpec, traefikServiceName, type ControlPlane } from '@groundwork/testkit/kube';
+import { ECHO, FAILING, FORM, MCP, PUBLISHED, WAIT, WORKFLOWS } from './e2e/workflows.ts';
 import { main as generate } from './generate.ts';
 import { SECRETS } from './names.ts';
 import { N8N_VERSION, tagOf } from './versions.ts';
@@ -44,7 +46,8 @@ describe(`n8n ${N8N_VERSION} booted on the configuration rendered for ${CLUSTER}
   let installed: InstalledN8n;
   let pg: Postgres;
   let queue: Queue;
-  let ingress: Awaited<ReturnType<typeof startIngress>>;
+  let ingress: N8nIngress;
+  let plane: ControlPlane;
   const processes: Record<'main' | 'worker' | 'webhook', N8nProcess> = {} as never;
   const ports: Record<string, number> = {};
   let host: string;
@@ -105,7 +108,7 @@ describe(`n8n ${N8N_VERSION} booted on the configuration rendered for ${CLUSTER}
     const cli = (args: string[]) => runN8n(options('cli', mainContainer, { ...services(), N8N_PORT: String(ports.main), N8N_RUNNERS_BROKER_PORT: String(ports.mainBroker) }, args));
     const imported = await time('import (with migrations)', () => cli(['import:workflow', `--input=${join(dir, 'workflows.json')}`]));
     expect(imported.code, imported.log).toBe(0);
-    for (const workflow of [ECHO, FAILING]) expect((await cli(['publish:workflow', `--id=${workflow.id}`])).code).toBe(0);
+    for (const workflow of PUBLISHED) expect((await cli(['publish:workflow', `--id=${workflow.id}`])).code).toBe(0);
 
     processes.main = startN8n(options('main', mainContainer, { ...services(), N8N_PORT: String(ports.main), N8N_RUNNERS_BROKER_PORT: String(ports.mainBroker) }));
     processes.worker = startN8n(options('worker', view.container('Deployment', 'n8n-worker'), { ...services(), N8N_PORT: String(ports.worker), QUEUE_HEALTH_CHECK_PORT: String(ports.workerHealth), N8N_RUNNERS_BROKER_PORT: String(ports.workerBroker) }));
@@ -118,14 +121,22 @@ describe(`n8n ${N8N_VERSION} booted on the configuration rendered for ${CLUSTER}
       ]),
     );
     // Main registers the published workflows' webhooks in the database shortly after it reports ready.
-    const paths = [ECHO, FAILING].map((w) => `'${w.path}'`).join(', ');
-    const registered = () => psql('n8n', view.secretValue(SECRETS.postgres.name, SECRETS.postgres.n8n), 'n8n', `select count(*) from webhook_entity where "webhookPath" in (${paths})`).stdout.toString().trim();
-    await time('webhooks registered by main', () => until('main to register the published webhooks', 60_000, () => (registered() === '2' ? true : undefined)));
-    ingress = await startIngress(view.find('Ingress', 'n8n'), { n8n: ports.main!, 'n8n-webhook': ports.webhook! });
+    const paths = PUBLISHED.map((w) => `'${w.path}'`).join(', ');
+    const registered = () => psql('n8n', view.secretValue(SECRETS.postgres.name, SECRETS.postgres.n8n), 'n8n', `select count(distinct "webhookPath") from webhook_entity where "webhookPath" in (${paths})`).stdout.toString().trim();
+    await time('webhooks registered by main', () =>
+      until('main to register the published webhooks', 60_000, () => (registered() === String(PUBLISHED.length) ? true : undefined)).catch((error: Error) => {
+        throw new Error(`${error.message}: ${psql('n8n', view.secretValue(SECRETS.postgres.name, SECRETS.postgres.n8n), 'n8n', 'select "workflowId", "webhookPath", method from webhook_entity').stdout.toString()}\n${processes.main.log().slice(-3000)}`);
+      }),
+    );
+    // The rendered Ingress and Services on a real API server, routed by Traefik's own provider and router.
+    plane = await time('control plane for the Ingress', () => startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), 'e2e'), kwok: false }));
+    const n8nServices = view.objects.filter((o) => o.kind === 'Service' && ['n8n', 'n8n-webhook'].includes(o.metadata.name));
+    ingress = await startN8nIngress(plane, view.find('Ingress', 'n8n'), n8nServices, { n8n: ports.main!, 'n8n-webhook': ports.webhook! });
   }, 1_200_000);
 
   afterAll(async () => {
-    ingress?.server.close();
+    await ingress?.router.stop();
+    await plane?.stop();
     await Promise.all(Object.values(processes).map((p) => p.stop(10_000)));
     if (queue) await queue.stop();
     if (pg) await stopProcess(pg.process, 30_000);
@@ -133,7 +144,16 @@ describe(`n8n ${N8N_VERSION} booted on the configuration rendered for ${CLUSTER}
     console.log(summary.join('\n'));
   }, 120_000);
 
-  const call = (path: string, body: unknown) => httpRequest(ingress.port, { path, host, body });
+  const call = (path: string, body: unknown) => httpRequest(ingress, { path, host, body });
+  const WEBHOOK_SERVICE = traefikServiceName('n8n', 'n8n-webhook', 5678);
+  const MAIN_SERVICE = traefikServiceName('n8n', 'n8n', 5678);
+  const n8nSql = (sql: string) => psql('n8n', view.secretValue(SECRETS.postgres.name, SECRETS.postgres.n8n), 'n8n', sql).stdout.toString().trim();
+  /** The status of the workflow's latest execution, once it is one of `statuses`. */
+  const executionOf = (workflowId: string, statuses: string[]) =>
+    until(`an execution of ${workflowId} to be ${statuses.join(' or ')}`, 60_000, () => {
+      const [id, status] = n8nSql(`select id, status from execution_entity where "workflowId" = '${workflowId}' order by id desc limit 1`).split('|');
+      return id && statuses.includes(status!) ? { id, status: status! } : undefined;
+    });
 
   it('runs each process with the rendered environment, changing only where things listen', () => {
     for (const [name, keys] of Object.entries(overridden)) expect(keys.filter((k) => !LOCATION.includes(k)), name).toEqual([]);
@@ -148,7 +168,7 @@ describe(`n8n ${N8N_VERSION} booted on the configuration rendered for ${CLUSTER}
     const answer = await time('webhook round trip', () => call(`/webhook/${ECHO.path}`, { hello: 'groundwork' }));
     expect(answer.status, answer.text).toBe(200);
     expect(JSON.parse(answer.text)).toEqual({ ok: true, got: { hello: 'groundwork' } });
-    expect(ingress.hits.get('n8n-webhook')).toBe(1);
+    expect(ingress.hits.get(WEBHOOK_SERVICE)).toBe(1);
     const enqueued = /Enqueued execution (\d+)/.exec(processes.webhook.log());
     expect(enqueued, processes.webhook.log()).not.toBeNull();
     expect(processes.worker.log()).toContain(`Worker finished execution ${enqueued![1]}`);
@@ -158,12 +178,46 @@ describe(`n8n ${N8N_VERSION} booted on the configuration rendered for ${CLUSTER}
   });
 
   it('routes the editor and test webhooks to main, and main takes no production webhooks itself', async () => {
-    const settings = await httpRequest(ingress.port, { path: '/rest/settings', host });
+    const settings = await httpRequest(ingress, { path: '/rest/settings', host });
     expect(settings.status).toBe(200);
     expect((await call(`/webhook-test/${ECHO.path}`, {})).status).toBe(404);
-    expect(ingress.hits.get('n8n')).toBe(2);
+    expect(ingress.hits.get(MAIN_SERVICE)).toBe(2);
     const direct = await fetch(`http://127.0.0.1:${ports.main}/webhook/${ECHO.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(direct.status).not.toBe(200);
+  });
+
+  it('serves a form through the Ingress from the webhook processors, and its submission runs on the worker', async () => {
+    const page = await httpRequest(ingress, { path: `/form/${FORM.path}`, host });
+    expect(page.status, page.text.slice(0, 300)).toBe(200);
+    expect(page.headers['x-traefik-service']).toBe(WEBHOOK_SERVICE);
+    expect(page.text).toContain('groundwork sign-up');
+    const form = multipart({ 'field-0': 'Ada' });
+    const submitted = await httpRequest(ingress, { path: `/form/${FORM.path}`, host, body: form.body, contentType: form.contentType });
+    expect(submitted.status, submitted.text.slice(0, 300)).toBe(200);
+    expect((await executionOf(FORM.id, ['success', 'error', 'crashed'])).status).toBe('success');
+  });
+
+  it('resumes a waiting execution through its resume URL on the Ingress', async () => {
+    const started = await call(`/webhook/${WAIT.path}`, { step: 1 });
+    expect(started.status, started.text).toBe(200);
+    // n8n signs the resume URL and builds it on the public URL the rendered WEBHOOK_URL names.
+    const resumeUrl = new URL((JSON.parse(started.text) as { resumeUrl: string }).resumeUrl);
+    expect(resumeUrl.host).toBe(host);
+    const waiting = await executionOf(WAIT.id, ['waiting']);
+    expect(resumeUrl.pathname).toBe(`/webhook-waiting/${waiting.id}`);
+    const resumed = await call(`${resumeUrl.pathname}${resumeUrl.search}`, { approved: true });
+    expect(resumed.status, resumed.text.slice(0, 300)).toBe(200);
+    expect(resumed.headers['x-traefik-service']).toBe(WEBHOOK_SERVICE);
+    expect((await executionOf(WAIT.id, ['success', 'error', 'crashed'])).status).toBe('success');
+  });
+
+  it('answers an MCP client through the Ingress: the server trigger on the webhook processors completes the initialize handshake', async () => {
+    const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'groundwork-e2e', version: '1' } } };
+    const answer = await httpRequest(ingress, { path: `/mcp/${MCP.path}`, host, body: initialize, headers: { accept: 'application/json, text/event-stream' } });
+    expect(answer.status, answer.text.slice(0, 300)).toBe(200);
+    expect(answer.headers['x-traefik-service']).toBe(WEBHOOK_SERVICE);
+    expect(answer.text).toContain('"serverInfo"');
+    expect(answer.headers['mcp-session-id']).toBeDefined();
   });
 
   it('exports every n8n metric the observability layer\'s alerts and dashboard read', async () => {
