@@ -3,65 +3,48 @@
  * the request body (it runs in the worker's task runner), one whose Code node fails, a form, a webhook that
  * waits to be resumed through its resume URL, and an MCP server.
  */
-function webhookWorkflow(id: string, path: string, webhookId: string, code: string): object {
+interface Step {
+  name: string;
+  type: string;
+  typeVersion: number;
+  webhookId?: string;
+  parameters: object;
+}
+
+/** A workflow whose nodes run one after the other, in n8n's export format. */
+function chain(id: string, path: string, steps: Step[]): object {
   return {
     id,
     name: `groundwork e2e ${path}`,
     active: false,
     settings: { executionOrder: 'v1' },
-    nodes: [
-      { id: `${id}-hook`, name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId, parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} } },
-      { id: `${id}-code`, name: 'Code', type: 'n8n-nodes-base.code', typeVersion: 2, position: [220, 0], parameters: { jsCode: code } },
-    ],
-    connections: { Webhook: { main: [[{ node: 'Code', type: 'main', index: 0 }]] } },
+    nodes: steps.map((step, i) => ({ id: `${id}-${step.name.toLowerCase()}`, position: [220 * i, 0], ...step })),
+    connections: Object.fromEntries(steps.slice(1).map((step, i) => [steps[i]!.name, { main: [[{ node: step.name, type: 'main', index: 0 }]] }])),
   };
 }
 
-function formWorkflow(id: string, path: string, webhookId: string): object {
-  return {
-    id,
-    name: `groundwork e2e ${path}`,
-    active: false,
-    settings: { executionOrder: 'v1' },
-    nodes: [
-      { id: `${id}-form`, name: 'Form', type: 'n8n-nodes-base.formTrigger', typeVersion: 2.2, position: [0, 0], webhookId, parameters: { formTitle: 'groundwork sign-up', formFields: { values: [{ fieldLabel: 'Name' }] }, responseMode: 'onReceived', options: { path } } },
-      { id: `${id}-code`, name: 'Code', type: 'n8n-nodes-base.code', typeVersion: 2, position: [220, 0], parameters: { jsCode: 'return [{ json: { signedUp: $input.first().json.Name } }];' } },
-    ],
-    connections: { Form: { main: [[{ node: 'Code', type: 'main', index: 0 }]] } },
-  };
-}
+const code = (jsCode: string): Step => ({ name: 'Code', type: 'n8n-nodes-base.code', typeVersion: 2, parameters: { jsCode } });
+const webhook = (path: string, webhookId: string, responseMode: string): Step => ({ name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, webhookId, parameters: { httpMethod: 'POST', path, responseMode, options: {} } });
+
+const webhookWorkflow = (id: string, path: string, webhookId: string, js: string) => chain(id, path, [webhook(path, webhookId, 'lastNode'), code(js)]);
+
+const formWorkflow = (id: string, path: string, webhookId: string) =>
+  chain(id, path, [
+    { name: 'Form', type: 'n8n-nodes-base.formTrigger', typeVersion: 2.2, webhookId, parameters: { formTitle: 'groundwork sign-up', formFields: { values: [{ fieldLabel: 'Name' }] }, responseMode: 'onReceived', options: { path } } },
+    code('return [{ json: { signedUp: $input.first().json.Name } }];'),
+  ]);
 
 /** A webhook that answers with its execution's resume URL (n8n signs it), then waits to be resumed through it. */
-function waitWorkflow(id: string, path: string, webhookId: string, waitWebhookId: string): object {
-  return {
-    id,
-    name: `groundwork e2e ${path}`,
-    active: false,
-    settings: { executionOrder: 'v1' },
-    nodes: [
-      { id: `${id}-hook`, name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId, parameters: { httpMethod: 'POST', path, responseMode: 'responseNode', options: {} } },
-      { id: `${id}-respond`, name: 'Respond', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, position: [220, 0], parameters: { respondWith: 'json', responseBody: '={{ JSON.stringify({ resumeUrl: $execution.resumeUrl }) }}', options: {} } },
-      { id: `${id}-wait`, name: 'Wait', type: 'n8n-nodes-base.wait', typeVersion: 1.1, position: [440, 0], webhookId: waitWebhookId, parameters: { resume: 'webhook', httpMethod: 'POST', options: {} } },
-      { id: `${id}-code`, name: 'Code', type: 'n8n-nodes-base.code', typeVersion: 2, position: [660, 0], parameters: { jsCode: 'return [{ json: { resumedWith: $input.first().json.body } }];' } },
-    ],
-    connections: {
-      Webhook: { main: [[{ node: 'Respond', type: 'main', index: 0 }]] },
-      Respond: { main: [[{ node: 'Wait', type: 'main', index: 0 }]] },
-      Wait: { main: [[{ node: 'Code', type: 'main', index: 0 }]] },
-    },
-  };
-}
+const waitWorkflow = (id: string, path: string, webhookId: string, waitWebhookId: string) =>
+  chain(id, path, [
+    webhook(path, webhookId, 'responseNode'),
+    { name: 'Respond', type: 'n8n-nodes-base.respondToWebhook', typeVersion: 1.1, parameters: { respondWith: 'json', responseBody: '={{ JSON.stringify({ resumeUrl: $execution.resumeUrl }) }}', options: {} } },
+    { name: 'Wait', type: 'n8n-nodes-base.wait', typeVersion: 1.1, webhookId: waitWebhookId, parameters: { resume: 'webhook', httpMethod: 'POST', options: {} } },
+    code('return [{ json: { resumedWith: $input.first().json.body } }];'),
+  ]);
 
-function mcpWorkflow(id: string, path: string, webhookId: string): object {
-  return {
-    id,
-    name: `groundwork e2e ${path}`,
-    active: false,
-    settings: { executionOrder: 'v1' },
-    nodes: [{ id: `${id}-mcp`, name: 'MCP Server Trigger', type: '@n8n/n8n-nodes-langchain.mcpTrigger', typeVersion: 2, position: [0, 0], webhookId, parameters: { path } }],
-    connections: {},
-  };
-}
+const mcpWorkflow = (id: string, path: string, webhookId: string) =>
+  chain(id, path, [{ name: 'MCP', type: '@n8n/n8n-nodes-langchain.mcpTrigger', typeVersion: 2, webhookId, parameters: { path } }]);
 
 export const ECHO = { id: 'gwE2eEchoFlow001', path: 'e2e-echo' };
 export const FAILING = { id: 'gwE2eFailFlow001', path: 'e2e-fail' };
