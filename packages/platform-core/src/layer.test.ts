@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
 import { programVersion } from '@groundwork/testkit/programs';
-import { BUSYBOX_RUNTIME, LOCAL_PATH_HELPER_CEL, addNodes, describeRequest, isLocalPathHelper, mutatingRequests, startCiliumOperator, startControlPlane, startLocalPathProvisioner, startPodRunner, testNode, throwawaySpec, type ControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
+import { BUSYBOX_RUNTIME, LOCAL_PATH_HELPER_CEL, METRICS_SERVER_CEL, TestClient, addNodes, advertiseAddress, approveCertificateRequest, requestServingCertificate, serviceAccountToken, startKubeletStandIn, startMetricsServer, type KubeletStandIn, describeRequest, isLocalPathHelper, mutatingRequests, startCiliumOperator, startControlPlane, startLocalPathProvisioner, startPodRunner, testNode, throwawaySpec, type ControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
 import { IMAGES } from './versions.ts';
 import { main as secrets } from '../../secrets-sops/src/secrets-cli.ts';
 import { main as generate } from './generate.ts';
@@ -43,8 +43,10 @@ function filesUnder(dir: string): string[] {
 /**
  * platform-core applied by its own scripts to a real API server with its controllers, a scheduler and three kwok
  * Raspberry Pis, with Cilium's real operator running on the rendered Deployment and cilium-config (it registers
- * Cilium's CRDs and hands the Ingress its address from the rendered pool) and local-path-provisioner's real
- * program behind the default StorageClass, whose helper pods and the storage probe's pod run for real.
+ * Cilium's CRDs and hands the Ingress its address from the rendered pool), local-path-provisioner's real
+ * program behind the default StorageClass, whose helper pods and the storage probe's pod run for real, and
+ * metrics-server's real program behind its APIService, scraping kubelet stand-ins whose serving certificates
+ * the cert approver's ServiceAccount approved and the real controller-manager signed.
  */
 describe('platform-core from the cluster file to a cluster that matches it', () => {
   let ws: ScratchWorkspace;
@@ -53,6 +55,13 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
   let operator: Promise<ProcessPod>;
   let provisioner: ReturnType<typeof startLocalPathProvisioner>;
   let runner: PodRunner;
+  let metricsServer: ReturnType<typeof startMetricsServer>;
+  let kubelets: Promise<KubeletStandIn[]>;
+  const NODES = ['cp-1', 'w-1', 'w-2'];
+  // Node addresses may not be loopback: the kubelet stand-ins and metrics-server's pod use this machine's.
+  const address = advertiseAddress();
+  /** A client acting as the approver's ServiceAccount, with its rendered RBAC. */
+  const approverClient = async () => new TestClient({ server: plane.url, ca: plane.spec.ca.crt, token: await serviceAccountToken(plane, 'metrics-server', 'kubelet-serving-cert-approver') });
   const token = `eyJhIjoi-tunnel-${randomBytes(12).toString('hex')}`;
   const run = (main: (argv: string[]) => Promise<number>, argv: string[], extra: NodeJS.ProcessEnv = {}) => runIn(ws.root, main, argv, { ...env, ...extra });
   /** What the layer's scripts (user admin) wrote while `work` ran, from the audit log. */
@@ -68,10 +77,12 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     ws = scratchWorkspace({ lab: CLUSTER }, { 'platform-core': `export { default } from ${JSON.stringify(real)};\n` });
     env = isolatedEnv(scratchDir('gw-home-'), { GROUNDWORK_POLL_MS: '200', GROUNDWORK_PROBE_TIMEOUT_MS: '60000' });
     // The pods run for real: the storage probe's, and local-path's helpers (the provisioner's own pod is kwok's).
-    const probe = `self.metadata.namespace == 'groundwork-storage-probe' || ${LOCAL_PATH_HELPER_CEL}`;
-    plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), 'lab'), kwok: { leavePods: [{ cel: { expression: `!(${probe})` } }] } });
+    // metrics-server's pod is this test's to run too (startMetricsServer plays its kubelet).
+    const probe = `self.metadata.namespace == 'groundwork-storage-probe' || ${LOCAL_PATH_HELPER_CEL} || ${METRICS_SERVER_CEL}`;
+    if (!address) throw new Error('this machine has no non-loopback IPv4 address for the kubelet stand-ins');
+    plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), 'lab'), kwok: { leavePods: [{ cel: { expression: `!(${probe})` } }] }, aggregatorRouting: true });
     const pi = { cpu: 4, memoryBytes: 8 * 1024 ** 3 };
-    await addNodes(plane.client, [testNode('cp-1', pi), testNode('w-1', pi), testNode('w-2', pi)]);
+    await addNodes(plane.client, NODES.map((name) => testNode(name, pi)));
     // Volumes live in the runner's node folders.
     runner = startPodRunner({
       client: plane.client,
@@ -84,6 +95,8 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
   afterAll(async () => {
     await (await operator?.catch(() => undefined))?.stop();
     await (await provisioner?.catch(() => undefined))?.stop();
+    await (await metricsServer?.catch(() => undefined))?.stop();
+    for (const kubelet of (await kubelets?.catch(() => undefined)) ?? []) await kubelet.stop();
     await runner?.stop();
     await plane?.stop();
   });
@@ -132,8 +145,24 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     // Cilium's operator starts when its Deployment is applied, as its pod would.
     operator = startCiliumOperator(plane);
     provisioner = startLocalPathProvisioner(plane);
+    // Each node's kubelet asks for its serving certificate as the node; the approver's ServiceAccount approves it
+    // once applied (retrying while its RoleBinding is on its way), and the controller-manager signs it.
+    kubelets = (async () => {
+      await plane.client.waitFor('the approver\'s ServiceAccount', () => get('v1', 'ServiceAccount', 'kubelet-serving-cert-approver', 'metrics-server'), 180_000);
+      const approver = await approverClient();
+      const approve = async (name: string) => {
+        const answer = await plane.client.waitFor(`approval of ${name}`, async () => {
+          const response = await approveCertificateRequest(approver, name, 'KubeletServingCertApproverTest');
+          return response.status === 403 ? undefined : response;
+        }, 60_000, 500);
+        if (answer.status !== 200) throw new Error(`approving ${name}: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
+      };
+      return Promise.all(NODES.map((node, i) => startKubeletStandIn(plane, node, { address: address!, approve, cpuMilli: 200 + 100 * i, memoryBytes: (512 + 256 * i) * 1024 ** 2 })));
+    })();
+    metricsServer = kubelets.then(() => startMetricsServer(plane, { address: address! }));
     const { result, writes: order } = await writesDuring(() => run(apply, ['--cluster=lab']));
-    expect(result.code, `${result.stderr}\n${(await operator).program.tail()}`).toBe(0);
+    const failed = async () => `${result.stderr}\n${(await operator).program.tail()}\n${await metricsServer.then((m) => m.program.tail(), String)}`;
+    expect(result.code, await failed()).toBe(0);
     expect(order.indexOf('patch daemonsets.apps cilium/cilium')).toBeLessThan(order.indexOf('patch namespaces traefik'));
     expect(order.indexOf('patch deployments.apps cilium/cilium-operator')).toBeLessThan(order.indexOf('patch ciliumloadbalancerippools.cilium.io default'));
     expect(order.indexOf('patch ciliuml2announcementpolicies.cilium.io default')).toBeLessThan(order.indexOf('patch namespaces metrics-server'));
@@ -210,6 +239,42 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     expect(helpers.every((r) => r.phase === 'Succeeded'), JSON.stringify(helpers)).toBe(true);
   }, 180_000);
 
+  it('metrics-server\'s real program, as its ServiceAccount, scrapes every kubelet over verified TLS and serves the metrics API through the aggregator', async () => {
+    const metrics = await metricsServer;
+    expect(metrics.argv).toEqual(expect.arrayContaining(['--secure-port=10250', '--kubelet-use-node-status-port']));
+    expect(metrics.argv.join(' ')).not.toContain('insecure');
+    const available = await plane.client.waitFor('the metrics APIService to be Available', async () => {
+      const service = await get('apiregistration.k8s.io/v1', 'APIService', 'v1beta1.metrics.k8s.io');
+      return ((service?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).find((c) => c.type === 'Available' && c.status === 'True');
+    }, 60_000);
+    expect(available).toBeDefined();
+    // kubectl top goes through the API server's aggregator to metrics-server, which authorizes the admin by a
+    // SubjectAccessReview (its auth-delegator binding) and answers from what it scraped.
+    const top = plane.kubectl(['top', 'nodes', '--no-headers']);
+    expect(top.status, top.stderr).toBe(0);
+    const rows = Object.fromEntries(top.stdout.trim().split('\n').map((line) => line.trim().split(/\s+/)).map(([node, cpu, , memory]) => [node, [cpu, memory]]));
+    expect(rows).toEqual({ 'cp-1': [expect.stringMatching(/^(19\d|20\d)m$/), '512Mi'], 'w-1': [expect.stringMatching(/^(29\d|30\d)m$/), '768Mi'], 'w-2': [expect.stringMatching(/^(39\d|40\d)m$/), '1024Mi'] });
+    const pods = plane.kubectl(['top', 'pods', '-n', 'traefik', '--no-headers']);
+    expect(pods.stdout, pods.stderr).toMatch(/^traefik-\S+\s+\d+m\s+8Mi/m);
+    // Every scrape was metrics-server's own identity, authorized for nodes/metrics.
+    // (The API server also asks the kubelets for local-path's helper logs; the stand-ins serve metrics only.)
+    const requests = (await kubelets).flatMap((k) => k.requests).filter((r) => r.path === '/metrics/resource');
+    expect(requests.length).toBeGreaterThanOrEqual(NODES.length * 2);
+    expect(new Set(requests.map((r) => `${r.user} ${r.status}`))).toEqual(new Set(['system:serviceaccount:metrics-server:metrics-server 200']));
+  }, 120_000);
+
+  it('the serving-certificate approver\'s ServiceAccount may approve kubelet serving certificates, which the controller-manager signs, and no other kind', async () => {
+    for (const kubelet of await kubelets) expect(kubelet.url.startsWith(`https://${address}:`)).toBe(true);
+    const requests = (await plane.client.list('certificates.k8s.io/v1', 'CertificateSigningRequest')).filter((csr) => (csr.spec as { signerName: string }).signerName === 'kubernetes.io/kubelet-serving');
+    expect(requests.map((csr) => (csr.spec as { username: string }).username).sort()).toEqual(NODES.map((n) => `system:node:${n}`));
+    for (const csr of requests) expect((csr.status as { certificate?: string }).certificate).toBeTruthy();
+    // A node asking for a client certificate: the approver's RBAC names only the kubelet-serving signer.
+    const { name } = await requestServingCertificate(plane, 'w-1', address!, 'kubernetes.io/kube-apiserver-client');
+    const refused = await approveCertificateRequest(await approverClient(), name, 'KubeletServingCertApproverTest');
+    expect(refused.status, refused.body).toBe(403);
+    expect(refused.body).toContain('kubernetes.io/kube-apiserver-client');
+  }, 60_000);
+
   it('live verify reports drift: a missing object, and a field another tool took over', async () => {
     await plane.client.mergePatch('apps/v1', 'Deployment', 'traefik', 'traefik', { spec: { replicas: 4 } }, 'kubectl-edit');
     await plane.client.delete('networking.k8s.io/v1', 'NetworkPolicy', 'allow-dns', 'traefik');
@@ -217,7 +282,7 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('lab: NetworkPolicy traefik/allow-dns: missing');
     expect(result.stderr).toContain('lab: Deployment traefik/traefik: fields are owned by another field manager: conflict with "kubectl-edit" using apps/v1 .spec.replicas');
-  });
+  }, 120_000);
 
   it('apply restores what drifted, taking contested fields back only with --force-conflicts', async () => {
     const refused = await run(apply, ['--cluster=lab']);

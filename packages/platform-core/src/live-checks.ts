@@ -45,6 +45,12 @@ export const storageCheck: LiveCheck = {
       },
     };
     try {
+      // A probe just before this one (a verify run twice in a row) may still be deleting its namespace, and
+      // nothing can be created in a namespace being deleted: start from none.
+      if (await api.get(ns!)) {
+        await api.delete(ns!);
+        await until(`the previous probe's namespace ${PROBE_NAMESPACE} to be deleted`, timeoutMs, pollMs, async () => ((await api.get(ns!)) ? undefined : true));
+      }
       await api.apply({ ...ns!, metadata: { ...ns!.metadata, labels: { ...ns!.metadata.labels, ...labels } } });
       await api.apply(claim);
       await api.apply(pod);

@@ -1,7 +1,7 @@
 import { request } from 'node:https';
 
 /**
- * A small Kubernetes client for tests: REST calls with a client certificate, paths found by discovery. The
+ * A small Kubernetes client for tests: REST calls with a client certificate or token, paths found by discovery. The
  * code under test brings its own client (@kubernetes/client-node); this one seeds objects, sets status as a
  * controller would, and reads results back, without sharing code with what it checks.
  */
@@ -16,8 +16,10 @@ export interface KubeObject {
 export interface Credentials {
   server: string;
   ca: string;
-  cert: string;
-  key: string;
+  /** A client certificate and key, or a bearer token (a ServiceAccount's, to act as that account). */
+  cert?: string;
+  key?: string;
+  token?: string;
 }
 
 export interface Response {
@@ -63,7 +65,11 @@ export class TestClient {
           ca: this.credentials.ca,
           cert: this.credentials.cert,
           key: this.credentials.key,
-          headers: { accept: 'application/json', ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}) },
+          headers: {
+            accept: 'application/json',
+            ...(this.credentials.token ? { authorization: `Bearer ${this.credentials.token}` } : {}),
+            ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
+          },
           timeout: 30_000,
         },
         (res) => {

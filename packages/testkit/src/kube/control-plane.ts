@@ -30,6 +30,12 @@ export interface StartOptions {
   kwok?: KwokOptions | false;
   /** The API server's port, when a test must know it before the server starts (default: a free one). */
   apiPort?: number;
+  /**
+   * The aggregator calls an APIService's endpoints (pod addresses) instead of its Service's cluster IP. On a
+   * cluster Cilium's socket load balancing carries the cluster IP to a pod; nothing does here, so a test that
+   * needs an aggregated API (metrics-server) turns this on.
+   */
+  aggregatorRouting?: boolean;
 }
 
 export interface ControlPlane {
@@ -38,7 +44,7 @@ export interface ControlPlane {
   url: string;
   dir: string;
   /** The admin's credentials (CN admin, O system:masters), as `talosctl kubeconfig` issues them. */
-  admin: Credentials;
+  admin: Credentials & { cert: string; key: string };
   /** etcd's client URL and the API server's client certificate for it (tests read what etcd stores). */
   etcd: { url: string; ca: string; cert: string; key: string };
   /** The aggregation layer's client certificate (CN front-proxy-client, from the aggregator CA), for ApiFront. */
@@ -80,7 +86,7 @@ async function waitUntil(what: string, program: Program | undefined, timeoutMs: 
 }
 
 /** This machine's first non-loopback IPv4 address: Talos advertises the node's address; loopback is not accepted. */
-function advertiseAddress(): string | undefined {
+export function advertiseAddress(): string | undefined {
   return Object.values(networkInterfaces())
     .flat()
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
@@ -105,7 +111,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
   const url = `https://127.0.0.1:${apiPort}`;
   const files: ControlPlaneFiles = writeControlPlaneFiles(dir, spec, url);
   const { secrets, config } = files;
-  const admin: Credentials = { server: url, ca: spec.ca.crt, cert: files.admin.crt, key: files.admin.key };
+  const admin: ControlPlane['admin'] = { server: url, ca: spec.ca.crt, cert: files.admin.crt, key: files.admin.key };
   const programs: Program[] = [];
   const stopAll = async () => {
     for (const program of [...programs].reverse()) await program.stop();
@@ -164,6 +170,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
         'bind-address': '127.0.0.1',
         'client-ca-file': S('ca.crt'),
         'enable-admission-plugins': 'NodeRestriction',
+        ...(options.aggregatorRouting ? { 'enable-aggregator-routing': 'true' } : {}),
         'enable-bootstrap-token-auth': 'true',
         'encryption-provider-config': S('encryptionconfig.yaml'),
         'etcd-cafile': S('etcd-client-ca.crt'),

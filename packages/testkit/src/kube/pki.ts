@@ -65,6 +65,21 @@ export function issueLeaf(ca: KeyPair, request: LeafRequest): KeyPair {
   });
 }
 
+/**
+ * A PKCS#10 certificate request (PEM) and its new ECDSA P-256 key, as a kubelet sends one for its serving
+ * certificate: the subject and names asked for, no extensions besides the names (usages go in the API object).
+ */
+export function certificateRequest(request: Omit<LeafRequest, 'usages'>): { csr: string; key: string } {
+  return inScratch((dir) => {
+    const names = [...(request.dnsNames ?? []).map((n) => `DNS:${n}`), ...(request.ips ?? []).map((ip) => `IP:${ip}`)];
+    openssl(
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'req.key', '-out', 'req.csr', '-subj', subject(request.commonName, request.organizations), ...(names.length ? ['-addext', `subjectAltName=${names.join(',')}`] : [])],
+      dir,
+    );
+    return { csr: readFileSync(join(dir, 'req.csr'), 'utf8'), key: readFileSync(join(dir, 'req.key'), 'utf8') };
+  });
+}
+
 /** The public half of a private key, PEM (what Talos writes as service-account.pub). */
 export function publicKeyOf(privateKey: string): string {
   return inScratch((dir) => {
