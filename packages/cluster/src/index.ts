@@ -1,4 +1,4 @@
-export { ClusterSchema, Node, Network, Features, Sops, Taint, DiskSelector, Receiver, Alerting, platforms } from './schema.ts';
+export { ClusterSchema, Node, Network, Features, Sops, Taint, DiskSelector, LocalStorageDisk, Receiver, Alerting, platforms } from './schema.ts';
 export type { Cluster, ClusterInput, ClusterNode, Platform } from './schema.ts';
 export { crossValidate, formatPath } from './validate.ts';
 export type { Finding, CrossFieldResult } from './validate.ts';
@@ -30,6 +30,7 @@ export { supportedTalosLines, talosLineFor, parseVersion, compareVersions } from
 export type { TalosLine } from './versions.ts';
 export { EXAMPLE_KEY_HEADER, isExampleKeyText, clusterKeyFile, clusterUsesExampleKeyFile } from './example-key.ts';
 export { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
+export { USER_VOLUME_MOUNT_POINT, localStorageVolumeName } from './local-storage.ts';
 export * as ipv4 from './ipv4.ts';
 export { runLayerScript } from './layer-script.ts';
 export type { LayerScript, LayerAction, ClusterOutcome } from './layer-script.ts';

@@ -6,6 +6,7 @@ import { ProblemList } from '@groundwork/kit';
 import { loadCluster, loadClusterFile, validateClusterText } from './load.ts';
 import { apiEndpoint, nameservers, nodeArch, nodeInstallDisk, nodeLink, talosContract } from './derive.ts';
 import { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
+import { localStorageVolumeName } from './local-storage.ts';
 import { cidrsOverlap, isCanonical, parseCidr, parseIPv4 } from './ipv4.ts';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
@@ -65,6 +66,16 @@ describe('derived values', () => {
     expect(metal.nodes[3]!.installDiskSelector).toEqual({ type: 'nvme' });
     expect(nameservers(load('docker-dev.yaml'))).toEqual(['10.5.0.1']);
     expect(talosContract(pi)).toBe('v1.13');
+  });
+
+  it('names the local-path user volume after hostPath, with the disk selector and its default minimum size', () => {
+    const pi = load('pi-fleet.yaml');
+    expect(localStorageVolumeName(pi)).toBe('local-path-provisioner');
+    expect(pi.nodes[3]!.localStorageDisk).toEqual({ match: 'disk.transport == "usb" && !system_disk', minSize: '10GiB' });
+    expect(pi.nodes[0]!.localStorageDisk).toBeUndefined();
+    const nas = load('local-storage-disk.yaml');
+    expect(localStorageVolumeName(nas)).toBe('fast-data');
+    expect(nas.nodes[0]!.localStorageDisk!.minSize).toBe('400GB');
   });
 });
 

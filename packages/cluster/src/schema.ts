@@ -56,6 +56,20 @@ export const DiskSelector = z
   })
   .describe('Talos install disk selector; the first disk matching every field is used.');
 
+export const LocalStorageDisk = z
+  .strictObject({
+    match: z
+      .string()
+      .regex(/\S/, 'must be a CEL expression such as disk.transport == "usb" && !system_disk')
+      .describe('Talos disk selector (CEL over disk.transport, disk.rotational, disk.size, disk.model, ... and system_disk), e.g. disk.transport == "usb" && !system_disk.'),
+    minSize: z
+      .string()
+      .regex(/^\d+(MB|GB|TB|MiB|GiB|TiB)$/, 'must be a size such as 32GB or 10GiB')
+      .default('10GiB')
+      .describe('Only a disk with this much free space is used; the volume then takes all of its free space.'),
+  })
+  .describe('The disk local-path volumes live on: a Talos user volume (partition) mounted at features.localStorage.hostPath, which must be /var/mnt/<volume name>.');
+
 export const Node = z.strictObject({
   name: dnsLabel.describe('Hostname of the node.'),
   ip: ipv4.describe('Static address of the node inside network.nodeCidr.'),
@@ -64,6 +78,7 @@ export const Node = z.strictObject({
   arch: z.enum(['amd64', 'arm64']).optional().describe('Defaults to arm64 for rpi4 and amd64 otherwise.'),
   installDisk: z.string().regex(/^\/dev\/\S+$/, 'must be a device path such as /dev/sda').optional(),
   installDiskSelector: DiskSelector.optional(),
+  localStorageDisk: LocalStorageDisk.optional(),
   link: z.string().regex(/^[A-Za-z0-9._-]{1,15}$/, 'must be a network link name such as eth0').optional()
     .describe('Network link that carries the static address; defaults per platform (end0, ens18, eth0).'),
   mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'must be a lowercase MAC address').optional()

@@ -1,6 +1,7 @@
 import type { Cluster } from './schema.ts';
 import { cidrContains, cidrsOverlap, isCanonical, canonicalText, isUsableHost, parseCidr, parseIPv4, type Cidr } from './ipv4.ts';
 import { compareVersions, parseVersion, supportedTalosLines, talosLineFor } from './versions.ts';
+import { checkLocalStorage } from './local-storage.ts';
 
 export interface Finding {
   /** Field path in the cluster file, e.g. nodes[2].ip. */
@@ -112,6 +113,7 @@ export function crossValidate(cluster: Cluster, folderName?: string): CrossField
   checkAlerting(cluster, error);
   checkN8n(cluster, error);
   checkDr(cluster, error);
+  checkLocalStorage(cluster, error, (path, message) => warnings.push({ path, message }));
 
   if (cluster.sops.age.length === 0 && cluster.sops.pgp.length === 0) {
     error('sops', 'needs at least one age recipient or PGP fingerprint, or nobody can decrypt this cluster\'s secrets');

@@ -1,5 +1,5 @@
 import { PRIVATE_FILE_MODE, type OutputFile } from '@groundwork/kit';
-import { nodeArch, talosContract, type LoadedCluster } from '@groundwork/cluster';
+import { localStorageVolumeName, nodeArch, talosContract, type LoadedCluster } from '@groundwork/cluster';
 import type { PemPair, SecretsBundle } from './bundle/bundle.ts';
 import { buildTalosconfig, talosconfigToYaml } from './bundle/talosconfig.ts';
 import { documentsToYaml, renderDocuments, type Documents } from './config/render.ts';
@@ -80,6 +80,12 @@ export function bootMedia(cluster: LoadedCluster): string {
   if (pis.length) {
     const image = nodeImages(cluster.config, pis[0]!).bootMedia;
     lines.push('', 'Raspberry Pi 4: update the EEPROM first, then write the image to the SD card (check the device name first):', '', '```sh', `curl -LO ${image}`, `xz -dc metal-arm64.raw.xz | sudo dd of=/dev/mmcblk0 bs=4M conv=fsync status=progress`, '```');
+  }
+  const disks = cluster.config.nodes.filter((n) => n.localStorageDisk);
+  if (disks.length) {
+    const volume = localStorageVolumeName(cluster.config);
+    lines.push('', `Local storage disks: Talos adds a partition in the free space of the disk the selector matches and mounts it at ${cluster.config.features.localStorage.hostPath}. The disk must be blank or GPT: wipe a preformatted one with \`talosctl -n <ip> wipe disk <device>\`; check with \`talosctl -n <ip> get volumestatus u-${volume}\`.`, '');
+    for (const node of disks) lines.push(`- ${node.name} (${node.ip}): \`${node.localStorageDisk!.match}\`, at least ${node.localStorageDisk!.minSize} free`);
   }
   return `${lines.join('\n')}\n`;
 }

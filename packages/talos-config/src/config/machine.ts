@@ -59,6 +59,8 @@ function kubelet(input: NodeInput): Doc {
     image: `${IMAGES.kubelet}:v${kubernetesVersion(cluster)}`,
     // Serving certificates signed by the cluster CA instead of self-signed ones, so metrics-server can verify kubelets.
     extraArgs: { 'rotate-server-certificates': 'true' },
+    // local-path needs hostPath writable inside the kubelet, and Talos's own /var/mnt bind there is read-only.
+    // Talos makes /var rshared, so a node's localStorageDisk user volume, mounted at hostPath, shows through.
     extraMounts: storage.enabled ? [{ destination: storage.hostPath, type: 'bind', source: storage.hostPath, options: ['bind', 'rshared', 'rw'] }] : undefined,
     defaultRuntimeSeccompProfileEnabled: true,
     nodeIP: { validSubnets: [cluster.network.nodeCidr] },

@@ -2,6 +2,7 @@ import { Document } from 'yaml';
 import { talosContract } from '@groundwork/cluster';
 import { v1alpha1Document, type NodeInput } from './machine.ts';
 import { networkDocuments } from './network.ts';
+import { storageDocuments } from './storage.ts';
 
 /**
  * A node's machine configuration for the cluster's Talos contract. Each contract is one function, so the next
@@ -10,7 +11,7 @@ import { networkDocuments } from './network.ts';
 export type Documents = Array<Record<string, unknown>>;
 
 const CONTRACTS: Record<string, (input: NodeInput) => Documents> = {
-  'v1.13': (input) => [v1alpha1Document(input), ...networkDocuments(input.cluster, input.node)],
+  'v1.13': (input) => [v1alpha1Document(input), ...networkDocuments(input.cluster, input.node), ...storageDocuments(input.cluster, input.node)],
 };
 
 export function renderDocuments(input: NodeInput): Documents {

@@ -4,7 +4,7 @@ import { documentKind } from './schema.ts';
 /**
  * What a Talos node checks when it decodes a config (v1alpha1_validation.go and the document loader), beyond
  * the schema: one document per kind and name, a valid https endpoint, an install disk on real hardware, CA keys
- * only on control planes, a known CNI, valid tokens and PEM material.
+ * only on control planes, a known CNI, valid tokens and PEM material, user volumes Talos can provision.
  */
 
 type Doc = Record<string, unknown>;
@@ -22,6 +22,17 @@ function isPemBase64(value: unknown): boolean {
 
 const CONTROL_PLANE_ONLY = ['secretboxEncryptionSecret', 'aggregatorCA', 'serviceAccount', 'apiServer', 'controllerManager', 'scheduler', 'proxy', 'etcd'];
 
+/** block.UserVolumeConfigV1Alpha1.Validate: the name becomes the partition label u-<name> (36 characters at most). */
+function userVolumeProblems(doc: Doc): string[] {
+  const id = `UserVolumeConfig/${String(doc.name)}`;
+  const problems: string[] = [];
+  if (!/^[A-Za-z0-9-]{1,34}$/.test(String(doc.name ?? ''))) problems.push(`${id}: name must be 1 to 34 letters, digits or "-"`);
+  const type = doc.volumeType ?? 'partition';
+  if ((type === 'partition' || type === 'disk') && !get(doc, 'provisioning.diskSelector.match')) problems.push(`${id}: provisioning.diskSelector.match is required`);
+  if (type === 'partition' && !get(doc, 'provisioning.minSize') && !get(doc, 'provisioning.maxSize')) problems.push(`${id}: a partition needs provisioning.minSize or maxSize`);
+  return problems;
+}
+
 export function talosRuleProblems(docs: Doc[], node: ClusterNode): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -30,6 +41,7 @@ export function talosRuleProblems(docs: Doc[], node: ClusterNode): string[] {
     if (seen.has(id)) problems.push(`duplicate document ${id} is not allowed`);
     seen.add(id);
     if (documentKind(doc) === 'Layer2VIPConfig' && node.role !== 'controlplane') problems.push(`Layer2VIPConfig/${String(doc.name)}: a VIP belongs on control planes only`);
+    if (documentKind(doc) === 'UserVolumeConfig') problems.push(...userVolumeProblems(doc));
   }
   const config = docs.find((d) => documentKind(d) === 'v1alpha1');
   if (!config) return [...problems, 'the v1alpha1 document is missing'];
