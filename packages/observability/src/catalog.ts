@@ -52,8 +52,9 @@ export const CATALOG: Record<string, MetricSource> = {
       'kube_daemonset_status_number_available',
       'kube_statefulset_replicas',
       'kube_statefulset_status_replicas_ready',
+      'kube_cronjob_created',
       'kube_cronjob_status_last_successful_time',
-      'kube_job_status_failed',
+      'kube_job_failed',
     ],
   },
   kubelet: {

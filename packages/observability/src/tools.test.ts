@@ -13,11 +13,16 @@ import { observabilityStaticChecks } from './checks/static.ts';
 import { run } from './checks/tools.ts';
 import { dashboardJson, dashboards } from './dashboards/index.ts';
 import { components } from './platform.ts';
+import { IMAGES, tagOf } from './versions.ts';
+import { programVersion } from '@groundwork/testkit/programs';
 import { ruleFile, ruleGroups, ruleTests } from './rules/index.ts';
 
 /**
  * The observability layer against the real Prometheus tools: promtool and amtool on what is rendered, and
- * Prometheus, Alertmanager and node-exporter themselves, running with the rendered rules and routes.
+ * Prometheus, Alertmanager and node-exporter themselves, running with the rendered rules and routes. All but
+ * Alertmanager's server are the pinned versions, built from their Go modules (first on PATH, see
+ * tools/test/pinned-tools.ts); Alertmanager 0.33's server cannot be built from its module (the UI files it
+ * embeds are not in it), so Debian's prometheus-alertmanager runs the rendered routes.
  */
 const repo = join(import.meta.dirname, '..', '..', '..');
 const cluster = loadCluster(repo, 'pi-fleet');
@@ -25,6 +30,17 @@ const objects = (): KubeObject[] => renderComponents('observability', cluster, c
 const configMap = (list: KubeObject[], name: string) => list.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)!.data as Record<string, string>;
 const scratch = () => mkdtempSync(join(tmpdir(), 'gw-obs-test-'));
 const staticCheck = (name: string) => observabilityStaticChecks.find((c) => c.name === name)!;
+
+describe('the tools the tests run', () => {
+  it('are the versions the rendered images pin: promtool, Prometheus, amtool, node_exporter and kube-state-metrics built from their modules', () => {
+    const version = (command: string) => `${run(command, ['--version'], scratch()).output}`;
+    expect(version('promtool')).toContain(`version ${tagOf(IMAGES.prometheus).replace(/^v/, '')} `);
+    expect(version('prometheus')).toContain(`version ${tagOf(IMAGES.prometheus).replace(/^v/, '')} `);
+    expect(version('amtool')).toContain(`version ${tagOf(IMAGES.alertmanager).replace(/^v/, '')} `);
+    expect(version('node_exporter')).toContain(`version ${tagOf(IMAGES.nodeExporter).replace(/^v/, '')} `);
+    expect(programVersion('kube-state-metrics')).toBe(tagOf(IMAGES.kubeStateMetrics));
+  });
+});
 
 describe('rules under promtool', () => {
   it('every alert has a case that fires and one that stays quiet (but the Watchdog), and all pass', () => {
@@ -164,7 +180,7 @@ describe('the rendered rules and routes in a real Prometheus, Alertmanager and n
       const child = spawn(command, args, { stdio: 'ignore' });
       children.push(child);
     };
-    start('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${ports.nodeExporter}`]);
+    start('node_exporter', [`--web.listen-address=127.0.0.1:${ports.nodeExporter}`]);
     start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${ports.alertmanager}`, '--cluster.listen-address=']);
     // Prometheus holds a new alert back for the resend delay (a minute) before its first send.
     start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${ports.prometheus}`, '--rules.alert.resend-delay=1s']);

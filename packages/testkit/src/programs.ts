@@ -40,6 +40,14 @@ const kubernetesStamps = (version: string): string[] => {
   ]);
 };
 
+/** What Prometheus-ecosystem release builds stamp (.promu.yml): `--version` then names the release. */
+const prometheusStamps = (version: string): string[] => [`-X github.com/prometheus/common/version.Version=${version.replace(/^v/, '')}`, '-X github.com/prometheus/common/version.Branch=HEAD'];
+/** Prometheus 3.x is tagged v0.3xy.z for Go modules (v0.314.0 is 3.14.0): the release it names. */
+const releaseOfZeroMajor = (version: string): string => {
+  const [, minor, patch] = /^v0\.(\d+)\.(\d+)/.exec(version) ?? [];
+  return minor ? `${Math.floor(Number(minor) / 100)}.${Number(minor) % 100}.${patch}` : version;
+};
+
 export const GO_FAMILIES: readonly GoFamily[] = [
   {
     family: 'kubernetes',
@@ -66,6 +74,11 @@ export const GO_FAMILIES: readonly GoFamily[] = [
   // kubectl's and Flux's YAML reader under a small main of ours, for the rendered-files check.
   { family: 'yaml-reader', module: 'k8s.io/apimachinery', programs: { 'yaml-reader': 'groundwork.dev/tools/yaml-reader' } },
   { family: 'traefik', module: 'github.com/traefik/traefik/v3', programs: { 'traefik-ingress-router': 'groundwork.dev/tools/traefik/ingress-router' } },
+  // The observability programs (tools/go/prometheus, alertmanager, kube-state-metrics, node-exporter).
+  { family: 'prometheus', module: 'github.com/prometheus/prometheus', programs: { prometheus: 'github.com/prometheus/prometheus/cmd/prometheus', promtool: 'github.com/prometheus/prometheus/cmd/promtool' }, ldflags: (v) => prometheusStamps(releaseOfZeroMajor(v)), tags: ['netgo', 'remove_all_sd', 'enable_kubernetes_sd'] },
+  { family: 'alertmanager', module: 'github.com/prometheus/alertmanager', programs: { amtool: 'github.com/prometheus/alertmanager/cmd/amtool' }, ldflags: prometheusStamps },
+  { family: 'kube-state-metrics', module: 'k8s.io/kube-state-metrics/v2', programs: { 'kube-state-metrics': 'k8s.io/kube-state-metrics/v2' }, ldflags: prometheusStamps },
+  { family: 'node-exporter', module: 'github.com/prometheus/node_exporter', programs: { node_exporter: 'github.com/prometheus/node_exporter' }, ldflags: prometheusStamps, tags: ['netgo'] },
   // The generic operator (images/operator: the binary picks its default IPAM mode from its own name).
   { family: 'cilium', module: 'github.com/cilium/cilium', programs: { 'cilium-operator-generic': 'github.com/cilium/cilium/operator' }, tags: ['osusergo', 'ipam_provider_operator'] },
 ];

@@ -7,7 +7,8 @@ import { ruleGroups } from '../rules/index.ts';
 import { checkAlertmanager } from './amtool.ts';
 import { dashboardProblems, promqlSyntax } from './dashboards.ts';
 import { checkPrometheus } from './promtool.ts';
-import { configMapData, hasCommand, missingToolNote } from './tools.ts';
+import { IMAGES } from '../versions.ts';
+import { configMapData, hasCommand, missingToolNote, versionNotes } from './tools.ts';
 
 /** Objects of every rendered layer of the cluster: the pods Prometheus would discover come from all of them. */
 function clusterObjects(root: string, cluster: LoadedCluster, own: KubeObject[]): KubeObject[] {
@@ -31,7 +32,8 @@ export const observabilityStaticChecks: StaticCheck[] = [
     async run({ root, cluster, objects }) {
       if (objects.length === 0) return empty;
       if (!hasCommand('promtool')) return { problems: [], notes: [missingToolNote('promtool', 'the Prometheus configuration, rules and rule tests were')] };
-      return checkPrometheus(cluster, objects, clusterObjects(root, cluster, objects));
+      const checked = await checkPrometheus(cluster, objects, clusterObjects(root, cluster, objects));
+      return { ...checked, notes: [...checked.notes, ...versionNotes('promtool', IMAGES.prometheus)] };
     },
   },
   {
@@ -39,7 +41,8 @@ export const observabilityStaticChecks: StaticCheck[] = [
     async run({ cluster, objects }) {
       if (objects.length === 0) return empty;
       if (!hasCommand('amtool')) return { problems: [], notes: [missingToolNote('amtool', 'the Alertmanager configuration and routes were')] };
-      return checkAlertmanager(cluster, objects);
+      const checked = await checkAlertmanager(cluster, objects);
+      return { ...checked, notes: [...checked.notes, ...versionNotes('amtool', IMAGES.alertmanager)] };
     },
   },
   {

@@ -12,6 +12,16 @@ export function missingToolNote(tool: string, what: string): string {
   return `${tool} is not installed: ${what} not checked (install it: apt-get install ${TOOL_PACKAGES[tool]})`;
 }
 
+/**
+ * A note when the tool on PATH is not the release the cluster runs (Debian's promtool is 2.42, the cluster's
+ * Prometheus 3.14): a rule or configuration one accepts, the other may not.
+ */
+export function versionNotes(tool: string, image: string): string[] {
+  const wanted = image.slice(image.lastIndexOf(':') + 1).replace(/^v/, '');
+  const found = /version (\S+)/.exec(run(tool, ['--version'], tmpdir()).output)?.[1];
+  return found === wanted ? [] : [`${tool} ${found ?? '(version unknown)'} checked this, the cluster runs ${wanted}: checks may differ (the tests build ${wanted}: npx tsx packages/testkit/src/build-programs.ts)`];
+}
+
 export function run(tool: string, args: string[], cwd: string): { ok: boolean; output: string } {
   const result = execFile(tool, args, { cwd, timeoutMs: 120_000 });
   const output = `${result.stdout.toString()}${result.stderr.toString()}`.trim();

@@ -5,16 +5,19 @@ const ALERTS: Record<BackupKind, string> = { etcd: 'EtcdBackupTooOld', postgres:
 
 function tooOld(namespace: string, { kind, job, schedule, allowedAgeSeconds: limit }: BackupPlan): AlertRule {
   const alert = ALERTS[kind];
-  const series = `kube_cronjob_status_last_successful_time{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${namespace}",cronjob="${job}"}`;
+  const selector = `{namespace="${namespace}",cronjob="${job}"}`;
+  const source = `{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${namespace}",cronjob="${job}"}`;
   const atMinutes = Math.ceil(limit / 60) + 10;
   return {
     alert,
-    expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{namespace="${namespace}",cronjob="${job}"}) > ${limit}`,
+    // kube-state-metrics reports the last success only once there has been one: until then the CronJob's
+    // creation time stands in, so a backup that never succeeded fires once it is older than the allowance.
+    expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time${selector} or kube_cronjob_created${selector}) > ${limit}`,
     severity: 'critical',
     summary: 'The last good {{ $labels.cronjob }} backup is too old',
-    description: `{{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded for more than ${Math.round(limit / 3600)} hours (it runs on "${schedule}").`,
-    fires: { series: [[series, `0x${atMinutes}`]], at: `${atMinutes}m`, labels: [{ namespace, cronjob: job }] },
-    quiet: { series: [[series, `0+60x${atMinutes}`]], at: `${atMinutes}m` },
+    description: `{{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded for more than ${Math.round(limit / 3600)} hours (it runs on "${schedule}"), or never has.`,
+    fires: { series: [[`kube_cronjob_created${source}`, `0x${atMinutes}`]], at: `${atMinutes}m`, labels: [{ namespace, cronjob: job }] },
+    quiet: { series: [[`kube_cronjob_created${source}`, `0x${atMinutes}`], [`kube_cronjob_status_last_successful_time${source}`, `0+60x${atMinutes}`]], at: `${atMinutes}m` },
   };
 }
 
@@ -22,15 +25,17 @@ function tooOld(namespace: string, { kind, job, schedule, allowedAgeSeconds: lim
 export function backupRules(cluster: LoadedCluster): RuleGroup {
   const { dr } = cluster.config.features;
   const rules: AlertRule[] = backupPlan(cluster.config).map((plan) => tooOld(dr.namespace, plan));
-  const failed = `kube_job_status_failed{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${dr.namespace}",job_name="etcd-snapshot-29000000"}`;
+  // The Job's Failed condition (its retries are used up), as kube-prometheus alerts: kube_job_status_failed
+  // counts failed pods, so a backup whose retry succeeded would fire too.
+  const failed = (condition: string) => `kube_job_failed{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${dr.namespace}",job_name="etcd-snapshot-29000000",condition="${condition}"}`;
   rules.push({
     alert: 'BackupJobFailed',
-    expr: `kube_job_status_failed{namespace="${dr.namespace}"} > 0`,
+    expr: `kube_job_failed{namespace="${dr.namespace}",condition="true"} > 0`,
     severity: 'warning',
     summary: 'Backup job {{ $labels.job_name }} failed',
-    description: 'Job {{ $labels.namespace }}/{{ $labels.job_name }} failed; its logs are in Loki ({namespace="{{ $labels.namespace }}"}).',
-    fires: { series: [[failed, '0 1x5']], at: '5m', labels: [{ job: 'kube-state-metrics', instance: 'kube-state-metrics.observability.svc:8080', namespace: dr.namespace, job_name: 'etcd-snapshot-29000000' }] },
-    quiet: { series: [[failed, '0x5']], at: '5m' },
+    description: 'Job {{ $labels.namespace }}/{{ $labels.job_name }} failed after its retries; its logs are in Loki ({namespace="{{ $labels.namespace }}"}).',
+    fires: { series: [[failed('true'), '0 1x5'], [failed('false'), '0x5']], at: '5m', labels: [{ job: 'kube-state-metrics', instance: 'kube-state-metrics.observability.svc:8080', namespace: dr.namespace, job_name: 'etcd-snapshot-29000000', condition: 'true' }] },
+    quiet: { series: [[failed('true'), '0x5'], [failed('false'), '1x5']], at: '5m' },
   });
   return { file: 'backups', name: 'backups', rules };
 }

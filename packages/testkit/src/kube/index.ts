@@ -29,3 +29,4 @@ export type { IngressRoute, IngressRouter, IngressRouterOptions } from './ingres
 export { approveCertificateRequest, requestServingCertificate, startKubeletStandIn } from './kubelet.ts';
 export type { KubeletOptions, KubeletStandIn } from './kubelet.ts';
 export { METRICS_SERVER_CEL, startMetricsServer } from './metrics-server.ts';
+export { startKubeStateMetrics } from './kube-state-metrics.ts';
