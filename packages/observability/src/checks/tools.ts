@@ -19,7 +19,7 @@ export function missingToolNote(tool: string, what: string): string {
 export function versionNotes(tool: string, image: string): string[] {
   const wanted = image.slice(image.lastIndexOf(':') + 1).replace(/^v/, '');
   const found = /version (\S+)/.exec(run(tool, ['--version'], tmpdir()).output)?.[1];
-  return found === wanted ? [] : [`${tool} ${found ?? '(version unknown)'} checked this, the cluster runs ${wanted}: checks may differ (the tests build ${wanted}: npx tsx packages/testkit/src/build-programs.ts)`];
+  return found === wanted ? [] : [`${tool} ${found ?? '(version unknown)'} checked this, the cluster runs ${wanted}: checks may differ (to check with ${wanted}, put the pinned build first on PATH: npx tsx packages/testkit/src/build-programs.ts --check names its folder)`];
 }
 
 export function run(tool: string, args: string[], cwd: string): { ok: boolean; output: string } {

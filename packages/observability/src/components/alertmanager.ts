@@ -38,6 +38,7 @@ export function alertmanager(cluster: LoadedCluster): object[] {
           container({
             name: 'alertmanager',
             image: IMAGES.alertmanager,
+            goMemoryLimit: true,
             args: [
               '--config.file=/etc/alertmanager/config/alertmanager.yml',
               '--storage.path=/alertmanager',

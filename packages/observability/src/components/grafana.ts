@@ -59,6 +59,7 @@ export function grafana(cluster: LoadedCluster): object[] {
           container({
             name: 'grafana',
             image: IMAGES.grafana,
+            goMemoryLimit: true,
             env: {
               GF_SERVER_ROOT_URL: `https://${host}/`,
               GF_SECURITY_ADMIN_USER: 'admin',

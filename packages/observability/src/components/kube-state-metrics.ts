@@ -44,6 +44,7 @@ export function kubeStateMetrics(_cluster: LoadedCluster): object[] {
           container({
             name: 'kube-state-metrics',
             image: IMAGES.kubeStateMetrics,
+            goMemoryLimit: true,
             args: [`--port=${PORTS.kubeStateMetrics}`, `--telemetry-port=${PORTS.kubeStateMetricsTelemetry}`, `--resources=${RESOURCES.map(([, r]) => r).join(',')}`],
             ports: { 'http-metrics': PORTS.kubeStateMetrics, telemetry: PORTS.kubeStateMetricsTelemetry },
             resources: { cpu: '10m', memory: '64Mi', memoryLimit: '256Mi' },

@@ -44,6 +44,7 @@ export function loki(cluster: LoadedCluster): object[] {
           container({
             name: 'loki',
             image: IMAGES.loki,
+            goMemoryLimit: true,
             args: ['-config.file=/etc/loki/loki.yaml', '-target=all'],
             ports: { http: PORTS.loki, grpc: 9095 },
             resources: { cpu: '50m', memory: size.memoryRequest, memoryLimit: size.memoryLimit },

@@ -18,6 +18,7 @@ export function nodeExporter(_cluster: LoadedCluster): object[] {
           container({
             name: 'node-exporter',
             image: IMAGES.nodeExporter,
+            goMemoryLimit: true,
             args: [
               '--path.procfs=/host/proc',
               '--path.sysfs=/host/sys',

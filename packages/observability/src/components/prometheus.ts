@@ -50,6 +50,7 @@ export function prometheus(cluster: LoadedCluster): object[] {
           container({
             name: 'prometheus',
             image: IMAGES.prometheus,
+            goMemoryLimit: true,
             args: [
               '--config.file=/etc/prometheus/config/prometheus.yml',
               '--storage.tsdb.path=/prometheus',

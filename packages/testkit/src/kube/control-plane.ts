@@ -47,6 +47,8 @@ export interface ControlPlane {
   admin: Credentials & { cert: string; key: string };
   /** etcd's client URL and the API server's client certificate for it (tests read what etcd stores). */
   etcd: { url: string; ca: string; cert: string; key: string };
+  /** Where etcd (plain HTTP), the controller-manager and the scheduler (HTTPS, token) serve their metrics. */
+  metrics: { etcd: string; controllerManager: string; scheduler: string };
   /** The aggregation layer's client certificate (CN front-proxy-client, from the aggregator CA), for ApiFront. */
   frontProxyClient: KeyPair;
   /** A kubeconfig for the admin, naming `server` (default: this API server's loopback URL). */
@@ -106,7 +108,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
   const started = performance.now();
   const dir = options.dir ?? scratchDir(`gw-cp-${spec.clusterName}-`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const [etcdClient, etcdPeer, freeApiPort, cmPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [etcdClient, etcdPeer, etcdMetrics, freeApiPort, cmPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const apiPort = options.apiPort ?? freeApiPort;
   const url = `https://127.0.0.1:${apiPort}`;
   const files: ControlPlaneFiles = writeControlPlaneFiles(dir, spec, url);
@@ -135,6 +137,8 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
       'initial-cluster-state': 'new',
       'key-file': secrets('etcd', 'server.key'),
       'listen-client-urls': etcdUrl,
+      // Plain HTTP metrics, as talos-config asks for them (on :2381) when the cluster scrapes its control plane.
+      'listen-metrics-urls': `http://127.0.0.1:${etcdMetrics}`,
       'listen-peer-urls': `https://127.0.0.1:${etcdPeer}`,
       name: spec.clusterName,
       'peer-auto-tls': 'false',
@@ -274,6 +278,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
       dir,
       admin,
       etcd: { url: etcdUrl, ...etcdCredentials },
+      metrics: { etcd: `http://127.0.0.1:${etcdMetrics}/metrics`, controllerManager: `https://127.0.0.1:${cmPort}/metrics`, scheduler: `https://127.0.0.1:${schedulerPort}/metrics` },
       frontProxyClient: { crt: readFileSync(secrets('kube-apiserver', 'front-proxy-client.crt'), 'utf8'), key: readFileSync(secrets('kube-apiserver', 'front-proxy-client.key'), 'utf8') },
       kubeconfig: (server = url) => kubeconfigText(spec.clusterName, server, spec.ca.crt, files.admin),
       client,

@@ -30,3 +30,5 @@ export { approveCertificateRequest, requestServingCertificate, startKubeletStand
 export type { KubeletOptions, KubeletStandIn } from './kubelet.ts';
 export { METRICS_SERVER_CEL, startMetricsServer } from './metrics-server.ts';
 export { startKubeStateMetrics } from './kube-state-metrics.ts';
+export { startProgram } from './process.ts';
+export type { Program } from './process.ts';
