@@ -59,7 +59,7 @@ export const CATALOG: Record<string, MetricSource> = {
   },
   kubelet: {
     jobs: ['kubelet'],
-    metrics: ['kubelet_running_pods', 'kubelet_volume_stats_available_bytes', 'kubelet_volume_stats_capacity_bytes', 'kubelet_certificate_manager_server_ttl_seconds'],
+    metrics: ['kubelet_running_pods', 'kubelet_certificate_manager_server_ttl_seconds'],
   },
   cadvisor: {
     jobs: ['cadvisor'],

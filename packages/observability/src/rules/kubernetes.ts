@@ -3,12 +3,9 @@ import type { RuleGroup } from './model.ts';
 const ksm = 'job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080"';
 const ksmLabels = { job: 'kube-state-metrics', instance: 'kube-state-metrics.observability.svc:8080' };
 const kubelet = 'job="kubelet",instance="10.0.0.11:10250",node="n1"';
-const volume = `${kubelet},namespace="n8n",persistentvolumeclaim="data-postgres-0"`;
-const volumeLabels = { job: 'kubelet', instance: '10.0.0.11:10250', node: 'n1', namespace: 'n8n', persistentvolumeclaim: 'data-postgres-0' };
-const volumeSeries = (available: string): Array<[string, string]> => [
-  [`kubelet_volume_stats_available_bytes{${volume}}`, available],
-  [`kubelet_volume_stats_capacity_bytes{${volume}}`, '100x30'],
-];
+// No per-volume alerts: local-path volumes are hostPath volumes, for which the kubelet reports no usage
+// (kubelet_volume_stats_*) and which nothing holds to the claim's size. The filesystem under them is watched
+// instead (NodeFilesystemAlmostFull/Full in nodes.ts, which covers local-path's mount).
 const cert = (ttl: string): Array<[string, string]> => [[`kubelet_certificate_manager_server_ttl_seconds{${kubelet}}`, ttl]];
 
 export const kubernetesRules: RuleGroup = {
@@ -74,28 +71,6 @@ export const kubernetesRules: RuleGroup = {
         ],
         at: '20m',
       },
-    },
-    {
-      alert: 'KubeVolumeAlmostFull',
-      expr: 'kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.15',
-      for: '10m',
-      severity: 'warning',
-      problem: 'volume-space',
-      summary: 'Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is almost full',
-      description: 'Less than 15% of {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} (on {{ $labels.node }}) is free.',
-      fires: { series: volumeSeries('10x30'), at: '15m', labels: [volumeLabels] },
-      quiet: { series: volumeSeries('50x30'), at: '15m' },
-    },
-    {
-      alert: 'KubeVolumeFull',
-      expr: 'kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.03',
-      for: '5m',
-      severity: 'critical',
-      problem: 'volume-space',
-      summary: 'Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is full',
-      description: 'Less than 3% of {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} (on {{ $labels.node }}) is free; its users will fail to write.',
-      fires: { series: volumeSeries('2x30'), at: '10m', labels: [volumeLabels] },
-      quiet: { series: volumeSeries('10x30'), at: '10m' },
     },
     {
       alert: 'KubeletCertificateExpiresSoon',

@@ -57,7 +57,7 @@ export const nodeRules: RuleGroup = {
       severity: 'warning',
       problem: 'filesystem-space',
       summary: '{{ $labels.mountpoint }} on {{ $labels.node }} is almost full',
-      description: 'Less than 15% of {{ $labels.mountpoint }} ({{ $labels.device }}) is free on {{ $labels.node }}.',
+      description: 'Less than 15% of {{ $labels.mountpoint }} ({{ $labels.device }}) is free on {{ $labels.node }}; local-path volumes on it grow until it is full (nothing holds them to their claims\' sizes).',
       fires: { series: free('10x30'), at: '20m', labels: [rootLabels] },
       quiet: { series: free('40x30'), at: '20m' },
     },
