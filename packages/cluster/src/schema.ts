@@ -144,6 +144,7 @@ export const Receiver = z
         server: z.url({ protocol: /^https?$/ }).default('https://ntfy.sh'),
         topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'must be an ntfy topic name'),
         token: enabled(false).describe('Send the SOPS secret key <name>-token as an access token.'),
+        public: enabled(false).describe('The topic is meant to be read by anyone who knows its name (no access token).'),
       })
       .optional(),
   })

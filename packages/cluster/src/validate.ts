@@ -177,6 +177,11 @@ function checkAlerting(cluster: Cluster, error: (path: string, message: string) 
     if (kinds.length !== 1) error(`features.observability.alerting.receivers[${i}]`, `needs exactly one of email, slack, webhook or ntfy (found ${kinds.length ? kinds.join(', ') : 'none'})`);
     if (names.has(receiver.name)) error(`features.observability.alerting.receivers[${i}].name`, `"${receiver.name}" is already used by receivers[${names.get(receiver.name)}]`);
     names.set(receiver.name, i);
+    const ntfy = receiver.ntfy;
+    if (ntfy && !ntfy.token && !ntfy.public) {
+      error(`features.observability.alerting.receivers[${i}].ntfy`, `topic ${ntfy.topic} has no access token, so anyone who guesses its name reads your alerts: set token: true (its value is the SOPS secret key ${receiver.name}-token), or public: true if the topic is meant to be public`);
+    }
+    if (ntfy?.token && ntfy.public) error(`features.observability.alerting.receivers[${i}].ntfy`, 'token and public exclude each other');
   });
   for (const key of ['receiver', 'critical'] as const) {
     const name = route[key];

@@ -77,13 +77,18 @@ describe('configuration from the cluster file', () => {
   });
 
   it('declares exactly the receiver credentials the cluster file needs', () => {
-    const keys = (name: string) => applicableSecrets([secrets], exampleCluster(name).config).find((s) => s.name === 'alertmanager-receivers')?.keys;
-    expect(Object.keys(keys('metal-ha') ?? {})).toEqual(['ops-slack-webhook-url', 'pager-token']);
-    expect(Object.keys(keys('proxmox-ha') ?? {})).toEqual(['ops-mail-smtp-password']);
-    expect(keys('pi-fleet')).toBeUndefined();
-    const mounts = (cluster: string) => (render(exampleCluster(cluster)).find((o) => o.metadata.name === 'alertmanager' && o.kind === 'StatefulSet')!.spec as any).template.spec.volumes.map((v: { name: string }) => v.name);
-    expect(mounts('metal-ha')).toContain('receivers');
-    expect(mounts('pi-fleet')).not.toContain('receivers');
+    const pi = exampleCluster('pi-fleet');
+    const { observability } = pi.config.features;
+    // The same cluster with only a public ntfy topic: no credentials at all.
+    const publicTopic: LoadedCluster = { ...pi, config: { ...pi.config, features: { ...pi.config.features, observability: { ...observability, alerting: { ...observability.alerting, receivers: [{ name: 'phone', ntfy: { server: 'https://ntfy.sh', topic: 'pi-fleet-alerts', token: false, public: true } }] } } } } };
+    const keys = (cluster: LoadedCluster) => applicableSecrets([secrets], cluster.config).find((s) => s.name === 'alertmanager-receivers')?.keys;
+    expect(Object.keys(keys(exampleCluster('metal-ha')) ?? {})).toEqual(['ops-slack-webhook-url', 'pager-token']);
+    expect(Object.keys(keys(exampleCluster('proxmox-ha')) ?? {})).toEqual(['ops-mail-smtp-password']);
+    expect(Object.keys(keys(pi) ?? {})).toEqual(['phone-token']);
+    expect(keys(publicTopic)).toBeUndefined();
+    const mounts = (cluster: LoadedCluster) => (render(cluster).find((o) => o.metadata.name === 'alertmanager' && o.kind === 'StatefulSet')!.spec as any).template.spec.volumes.map((v: { name: string }) => v.name);
+    expect(mounts(pi)).toContain('receivers');
+    expect(mounts(publicTopic)).not.toContain('receivers');
   });
 
   it('scrapes the control planes only when the cluster file asks, and n8n and backup rules only with those features', () => {
