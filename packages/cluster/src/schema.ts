@@ -152,6 +152,15 @@ export const Receiver = z
 
 export const Alerting = z.strictObject({
   receivers: z.array(Receiver).default([]),
+  heartbeat: z
+    .strictObject({
+      enabled: enabled(false),
+      interval: z.string().regex(/^\d+(s|m|h)$/, 'must be a duration such as 5m').default('5m').describe('How often the Watchdog is sent.'),
+    })
+    .prefault({})
+    .describe(
+      "A dead man's switch: the always-firing Watchdog is sent to an external heartbeat URL (healthchecks.io, Uptime Kuma's push monitor, …) every interval, so that service warns you when alerting itself is down. The URL is the SOPS secret key heartbeat-url.",
+    ),
   route: z
     .strictObject({
       receiver: dnsLabel.optional().describe('Receiver for every alert; defaults to the first one.'),

@@ -175,6 +175,7 @@ function checkAlerting(cluster: Cluster, error: (path: string, message: string) 
   receivers.forEach((receiver, i) => {
     const kinds = (['email', 'slack', 'webhook', 'ntfy'] as const).filter((k) => receiver[k] !== undefined);
     if (kinds.length !== 1) error(`features.observability.alerting.receivers[${i}]`, `needs exactly one of email, slack, webhook or ntfy (found ${kinds.length ? kinds.join(', ') : 'none'})`);
+    if (receiver.name === 'none' || receiver.name === 'heartbeat') error(`features.observability.alerting.receivers[${i}].name`, `"${receiver.name}" is reserved (the Watchdog's receivers); choose another name`);
     if (names.has(receiver.name)) error(`features.observability.alerting.receivers[${i}].name`, `"${receiver.name}" is already used by receivers[${names.get(receiver.name)}]`);
     names.set(receiver.name, i);
     const ntfy = receiver.ntfy;

@@ -65,7 +65,7 @@ describe('configuration from the cluster file', () => {
     const am = parse(configMap(render(exampleCluster('metal-ha')), 'alertmanager-config')['alertmanager.yml']!) as any;
     expect(am.route.receiver).toBe('ops-slack');
     expect(am.route.routes).toEqual([
-      { receiver: 'none', matchers: ['alertname="Watchdog"'] },
+      { receiver: 'heartbeat', matchers: ['alertname="Watchdog"'], group_wait: '0s', group_interval: '5m', repeat_interval: '5m' },
       { receiver: 'pager', matchers: ['severity="critical"'], continue: true },
       { receiver: 'ops-slack', matchers: ['severity="critical"'] },
     ]);
@@ -82,7 +82,7 @@ describe('configuration from the cluster file', () => {
     // The same cluster with only a public ntfy topic: no credentials at all.
     const publicTopic: LoadedCluster = { ...pi, config: { ...pi.config, features: { ...pi.config.features, observability: { ...observability, alerting: { ...observability.alerting, receivers: [{ name: 'phone', ntfy: { server: 'https://ntfy.sh', topic: 'pi-fleet-alerts', token: false, public: true } }] } } } } };
     const keys = (cluster: LoadedCluster) => applicableSecrets([secrets], cluster.config).find((s) => s.name === 'alertmanager-receivers')?.keys;
-    expect(Object.keys(keys(exampleCluster('metal-ha')) ?? {})).toEqual(['ops-slack-webhook-url', 'pager-token']);
+    expect(Object.keys(keys(exampleCluster('metal-ha')) ?? {})).toEqual(['heartbeat-url', 'ops-slack-webhook-url', 'pager-token']);
     expect(Object.keys(keys(exampleCluster('proxmox-ha')) ?? {})).toEqual(['ops-mail-smtp-password']);
     expect(Object.keys(keys(pi) ?? {})).toEqual(['phone-token']);
     expect(keys(publicTopic)).toBeUndefined();

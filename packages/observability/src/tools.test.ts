@@ -19,10 +19,8 @@ import { ruleFile, ruleGroups, ruleTests } from './rules/index.ts';
 
 /**
  * The observability layer against the real Prometheus tools: promtool and amtool on what is rendered, and
- * Prometheus, Alertmanager and node-exporter themselves, running with the rendered rules and routes. All but
- * Alertmanager's server are the pinned versions, built from their Go modules (first on PATH, see
- * tools/test/pinned-tools.ts); Alertmanager 0.33's server cannot be built from its module (the UI files it
- * embeds are not in it), so Debian's prometheus-alertmanager runs the rendered routes.
+ * Prometheus, Alertmanager and node-exporter themselves, running with the rendered rules and routes: the pinned
+ * versions, built from their Go modules (first on PATH, see tools/test/pinned-tools.ts).
  */
 const repo = join(import.meta.dirname, '..', '..', '..');
 const cluster = loadCluster(repo, 'pi-fleet');
@@ -37,6 +35,7 @@ describe('the tools the tests run', () => {
     expect(version('promtool')).toContain(`version ${tagOf(IMAGES.prometheus).replace(/^v/, '')} `);
     expect(version('prometheus')).toContain(`version ${tagOf(IMAGES.prometheus).replace(/^v/, '')} `);
     expect(version('amtool')).toContain(`version ${tagOf(IMAGES.alertmanager).replace(/^v/, '')} `);
+    expect(version('alertmanager')).toContain(`version ${tagOf(IMAGES.alertmanager).replace(/^v/, '')} `);
     expect(version('node_exporter')).toContain(`version ${tagOf(IMAGES.nodeExporter).replace(/^v/, '')} `);
     expect(programVersion('kube-state-metrics')).toBe(tagOf(IMAGES.kubeStateMetrics));
   });
@@ -181,7 +180,7 @@ describe('the rendered rules and routes in a real Prometheus, Alertmanager and n
       children.push(child);
     };
     start('node_exporter', [`--web.listen-address=127.0.0.1:${ports.nodeExporter}`]);
-    start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${ports.alertmanager}`, '--cluster.listen-address=']);
+    start('alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${ports.alertmanager}`, '--cluster.listen-address=']);
     // Prometheus holds a new alert back for the resend delay (a minute) before its first send.
     start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${ports.prometheus}`, '--rules.alert.resend-delay=1s']);
     await until('Prometheus to be ready', async () => ((await fetch(`http://127.0.0.1:${ports.prometheus}/-/ready`)).ok ? true : undefined));

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UserError, formatDuration, type Logger } from '@groundwork/kit';
 
 /**
@@ -28,6 +28,12 @@ export interface GoFamily {
   ldflags?: (version: string) => string[];
   /** Build tags upstream's release builds use. */
   tags?: string[];
+  /**
+   * Files upstream's release build generates into the module before compiling, which its module zip lacks
+   * (path in the module to content). The build then compiles a copy of the module with them, in a folder of
+   * its own outside the repository, through a `replace` in a temporary copy of go.mod.
+   */
+  generated?: Record<string, string>;
 }
 
 const kubernetesStamps = (version: string): string[] => {
@@ -76,7 +82,14 @@ export const GO_FAMILIES: readonly GoFamily[] = [
   { family: 'traefik', module: 'github.com/traefik/traefik/v3', programs: { 'traefik-ingress-router': 'groundwork.dev/tools/traefik/ingress-router' } },
   // The observability programs (tools/go/prometheus, alertmanager, kube-state-metrics, node-exporter).
   { family: 'prometheus', module: 'github.com/prometheus/prometheus', programs: { prometheus: 'github.com/prometheus/prometheus/cmd/prometheus', promtool: 'github.com/prometheus/prometheus/cmd/promtool' }, ldflags: (v) => prometheusStamps(releaseOfZeroMajor(v)), tags: ['netgo', 'remove_all_sd', 'enable_kubernetes_sd'] },
-  { family: 'alertmanager', module: 'github.com/prometheus/alertmanager', programs: { amtool: 'github.com/prometheus/alertmanager/cmd/amtool' }, ldflags: prometheusStamps },
+  {
+    family: 'alertmanager',
+    module: 'github.com/prometheus/alertmanager',
+    programs: { alertmanager: 'github.com/prometheus/alertmanager/cmd/alertmanager', amtool: 'github.com/prometheus/alertmanager/cmd/amtool' },
+    ldflags: prometheusStamps,
+    // Its web UI is built with npm into ui/app/dist, which the module does not ship; the API does not need it.
+    generated: { 'ui/app/dist/index.html': '<!doctype html><title>Alertmanager</title><p>Built without its web UI; the API is at /api/v2.\n' },
+  },
   { family: 'kube-state-metrics', module: 'k8s.io/kube-state-metrics/v2', programs: { 'kube-state-metrics': 'k8s.io/kube-state-metrics/v2' }, ldflags: prometheusStamps },
   { family: 'node-exporter', module: 'github.com/prometheus/node_exporter', programs: { node_exporter: 'github.com/prometheus/node_exporter' }, ldflags: prometheusStamps, tags: ['netgo'] },
   // The generic operator (images/operator: the binary picks its default IPAM mode from its own name).
@@ -139,7 +152,7 @@ export function familyDir(family: GoFamily, go: string, env: NodeJS.ProcessEnv =
   for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(dir, file)));
   // Any Go source of ours beside them (a main, a stand-in module).
   for (const file of filesUnder(dir).filter((f) => f !== 'go.mod' && f !== 'go.sum')) hash.update(`${file}\0`).update(readFileSync(join(dir, file)));
-  hash.update(JSON.stringify({ go, programs: family.programs, ldflags: family.ldflags?.(pinnedVersion(family)) ?? [], tags: family.tags ?? [], arch: process.arch }));
+  hash.update(JSON.stringify({ go, programs: family.programs, ldflags: family.ldflags?.(pinnedVersion(family)) ?? [], tags: family.tags ?? [], ...(family.generated ? { generated: family.generated } : {}), arch: process.arch }));
   return join(binCacheRoot(env), `${family.family}-${pinnedVersion(family)}-${hash.digest('hex').slice(0, 12)}`);
 }
 
@@ -197,7 +210,8 @@ export async function ensureFamily(family: GoFamily, log: Logger, env: NodeJS.Pr
   const ticker = setInterval(() => log.info(`building ${family.family} ${version}: ${formatDuration(performance.now() - started)} so far`), 30_000);
   try {
     const ldflags = ['-s', '-w', ...(family.ldflags?.(version) ?? [])].join(' ');
-    await run('go', ['build', '-trimpath', `-ldflags=${ldflags}`, ...(family.tags ? [`-tags=${family.tags.join(',')}`] : []), '-o', `${partial}/`, ...Object.values(family.programs)], cwd, goEnv(env));
+    const modfile = family.generated ? await withGeneratedFiles(family, cwd, partial, env) : [];
+    await run('go', ['build', '-trimpath', `-ldflags=${ldflags}`, ...(family.tags ? [`-tags=${family.tags.join(',')}`] : []), ...modfile, '-o', `${partial}/`, ...Object.values(family.programs)], cwd, goEnv(env));
     const moduleDir = JSON.parse(await run('go', ['list', '-m', '-json', family.module], cwd, goEnv(env))).Dir as string;
     for (const [binary, pkg] of Object.entries(family.programs)) {
       const built = join(partial, goBinaryName(pkg));
@@ -213,7 +227,25 @@ export async function ensureFamily(family: GoFamily, log: Logger, env: NodeJS.Pr
     throw error;
   } finally {
     clearInterval(ticker);
+    rmSync(`${partial}-src`, { recursive: true, force: true });
   }
+}
+
+/** A writable copy of the module with its generated files, and the `-modfile` flag that builds from it. */
+async function withGeneratedFiles(family: GoFamily, cwd: string, partial: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const moduleDir = JSON.parse(await run('go', ['mod', 'download', '-json', `${family.module}@${pinnedVersion(family)}`], cwd, goEnv(env))).Dir as string;
+  const work = `${partial}-src`;
+  const source = join(work, 'module');
+  mkdirSync(work, { recursive: true });
+  // The module cache is read-only; the copy must not be.
+  await run('cp', ['-R', '--no-preserve=mode,ownership', moduleDir, source], cwd, env);
+  for (const [file, content] of Object.entries(family.generated ?? {})) {
+    mkdirSync(dirname(join(source, file)), { recursive: true });
+    writeFileSync(join(source, file), content);
+  }
+  writeFileSync(join(work, 'go.mod'), `${readFileSync(join(cwd, 'go.mod'), 'utf8')}\nreplace ${family.module} => ${source}\n`);
+  writeFileSync(join(work, 'go.sum'), readFileSync(join(cwd, 'go.sum')));
+  return [`-modfile=${join(work, 'go.mod')}`];
 }
 
 function familyOf(program: string): GoFamily {
@@ -229,6 +261,21 @@ export function programPath(program: string, env: NodeJS.ProcessEnv = STARTUP_EN
   const dir = familyDir(familyOf(program), goVersion(env), env);
   if (!readManifest(dir)) throw new UserError(`${program} is not built yet (expected in ${dir}): ${hint}`);
   return join(dir, program);
+}
+
+/**
+ * The command-line tools that code under test finds on PATH (promtool, amtool, alertmanager, prometheus,
+ * node_exporter, kube-state-metrics): the folders of their pinned builds, for the front of PATH. A family not
+ * built yet is left out (the tests that check versions say so).
+ */
+export function pinnedToolDirs(env: NodeJS.ProcessEnv = STARTUP_ENV): string[] {
+  return [...new Set(['promtool', 'amtool', 'node_exporter', 'kube-state-metrics'].flatMap((tool) => {
+    try {
+      return [dirname(programPath(tool, env))];
+    } catch {
+      return [];
+    }
+  }))];
 }
 
 /** The version a program was built at (the pinned upstream version). */

@@ -21,12 +21,8 @@ export const REQUIRED_TOOLS: Tool[] = [
   { command: 'age', debianPackage: 'age', why: 'interop: our age stanzas opened by the real age CLI' },
   { command: 'gpg', debianPackage: 'gnupg', why: 'interop: our PGP stanzas opened by real GnuPG' },
   { command: 'openssl', debianPackage: 'openssl', why: 'interop: our Talos certificates checked by openssl verify and x509' },
-  // The tests run the pinned promtool, Prometheus, amtool, node_exporter and kube-state-metrics (tools/go); Debian's
-  // promtool and amtool serve verify's static checks outside the tests (they note that their version differs).
-  { command: 'promtool', debianPackage: 'prometheus', why: 'observability verify: Prometheus configuration, rules and rule unit tests' },
-  { command: 'amtool', debianPackage: 'prometheus-alertmanager', why: 'observability verify: Alertmanager configuration and routes' },
-  // Alertmanager 0.33's server cannot be built from its module (the UI files it embeds are not in it).
-  { command: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager', why: 'observability: Prometheus delivering alerts to a real Alertmanager' },
+  // promtool, Prometheus, amtool, Alertmanager, node_exporter and kube-state-metrics are the pinned builds
+  // (tools/go), first on PATH for the tests and for npm test's verify runs (with-pinned-tools.ts).
   // The server binaries live in /usr/lib/postgresql/<major>/bin; pg_ctlcluster (same package set) is on PATH.
   { command: 'pg_ctlcluster', debianPackage: 'postgresql', why: 'n8n: the rendered PostgreSQL settings and init script, and the database n8n runs on in the end-to-end test' },
   { command: 'redis-server', debianPackage: 'redis-server', why: 'n8n: the rendered Valkey configuration and the queue of the end-to-end test' },

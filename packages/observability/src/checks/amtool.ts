@@ -6,11 +6,11 @@ import { configMapData, inScratch, run, summarize } from './tools.ts';
 
 /** Where each kind of alert must end up, by the cluster file's route. */
 export function expectedRoutes(cluster: LoadedCluster): Array<{ labels: string[]; receivers: string }> {
-  const { receivers, route } = cluster.config.features.observability.alerting;
+  const { receivers, route, heartbeat } = cluster.config.features.observability.alerting;
   const main = route.receiver ?? receivers[0]?.name ?? 'none';
   const critical = route.critical && route.critical !== main ? `${route.critical},${main}` : main;
   return [
-    { labels: ['alertname=Watchdog', 'severity=none'], receivers: 'none' },
+    { labels: ['alertname=Watchdog', 'severity=none'], receivers: heartbeat.enabled ? 'heartbeat' : 'none' },
     { labels: ['alertname=NodeMemoryHigh', 'severity=warning'], receivers: main },
     { labels: ['alertname=NodeExporterDown', 'severity=critical'], receivers: critical },
   ];

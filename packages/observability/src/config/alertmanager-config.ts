@@ -9,6 +9,7 @@ export const RECEIVER_SECRET = 'alertmanager-receivers';
 /** The credential keys each receiver needs in the Secret, and what each one is. */
 export function receiverSecretKeys(cluster: Cluster): Record<string, string> {
   const keys: Record<string, string> = {};
+  if (cluster.features.observability.alerting.heartbeat.enabled) keys['heartbeat-url'] = "the dead man's switch URL the Watchdog is sent to (healthchecks.io, Uptime Kuma push, …)";
   for (const r of cluster.features.observability.alerting.receivers) {
     if (r.email?.username) keys[`${r.name}-smtp-password`] = `SMTP password of ${r.email.username} for receiver ${r.name}`;
     if (r.slack) keys[`${r.name}-webhook-url`] = `Slack incoming-webhook URL for receiver ${r.name} (channel ${r.slack.channel})`;
@@ -61,12 +62,15 @@ const SAME_OBJECT = ['problem', 'namespace', 'instance', 'node', 'persistentvolu
 
 /** alertmanager.yml from the cluster file's receivers and route. */
 export function alertmanagerConfig(cluster: LoadedCluster): Record<string, unknown> {
-  const { receivers, route } = cluster.config.features.observability.alerting;
+  const { receivers, route, heartbeat } = cluster.config.features.observability.alerting;
   // Without receivers, alerts are only visible in Alertmanager and Grafana.
   const defaultReceiver = route.receiver ?? receivers[0]?.name ?? 'none';
   const routes: Array<Record<string, unknown>> = [
-    // The always-firing Watchdog proves the pipeline works; it never notifies anyone.
-    { receiver: 'none', matchers: ['alertname="Watchdog"'] },
+    // The always-firing Watchdog proves the pipeline works: it goes to the heartbeat service, which warns
+    // when it stops arriving, and never to a person.
+    heartbeat.enabled
+      ? { receiver: 'heartbeat', matchers: ['alertname="Watchdog"'], group_wait: '0s', group_interval: heartbeat.interval, repeat_interval: heartbeat.interval }
+      : { receiver: 'none', matchers: ['alertname="Watchdog"'] },
   ];
   if (route.critical && route.critical !== defaultReceiver) {
     // Critical alerts go to the critical receiver and, like everything else, to the default one.
@@ -83,6 +87,10 @@ export function alertmanagerConfig(cluster: LoadedCluster): Record<string, unkno
       routes,
     },
     inhibit_rules: [{ source_matchers: ['severity="critical"', 'problem=~".+"'], target_matchers: ['severity="warning"', 'problem=~".+"'], equal: SAME_OBJECT }],
-    receivers: [{ name: 'none' }, ...receivers.map(receiver)],
+    receivers: [
+      { name: 'none' },
+      ...(heartbeat.enabled ? [{ name: 'heartbeat', webhook_configs: [{ url_file: file('heartbeat-url'), send_resolved: false }] }] : []),
+      ...receivers.map(receiver),
+    ],
   };
 }
