@@ -50,6 +50,24 @@ describe('sizing', () => {
     expect(args).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--storage.tsdb.retention.size=16384MB']));
   });
 
+  it('keeps Loki alive through a long write-ahead-log replay: readiness on /ready, liveness on the listener only', () => {
+    const loki = (render(exampleCluster('pi-fleet')).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'loki')!.spec as any).template.spec.containers[0];
+    expect(loki.readinessProbe.httpGet.path).toBe('/ready');
+    expect(loki.livenessProbe).toMatchObject({ tcpSocket: { port: 'http' } });
+    expect(loki.env).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'GOMEMLIMIT' })]));
+  });
+
+  it('sends Loki the line the container wrote: every key but the log removed, so drop_single_key applies', () => {
+    const text = configMap(render(exampleCluster('pi-fleet')), 'fluent-bit-config')['fluent-bit.conf']!;
+    const output = text.slice(text.indexOf('[OUTPUT]'));
+    const setting = (key: string) => new RegExp(`^\\s+${key}\\s+(.+)$`, 'm').exec(output)?.[1]?.trim();
+    // The keys a record has after Fluent Bit's cri multiline parser and its kubernetes filter.
+    const record = ['time', 'stream', '_p', 'log', 'kubernetes'];
+    const removed = setting('remove_keys')!.split(',').map((k) => k.trim());
+    expect(record.filter((k) => !removed.includes(k))).toEqual(['log']);
+    expect(setting('drop_single_key')).toBe('raw');
+  });
+
   it('keeps Loki small (no memcached) and turns the retention into hours', () => {
     const cluster = exampleCluster('pi-fleet');
     expect(lokiSize(cluster)).toMatchObject({ memoryRequest: '192Mi', retention: '7d' });

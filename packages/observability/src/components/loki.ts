@@ -1,5 +1,5 @@
 import type { LoadedCluster } from '@groundwork/cluster';
-import { ANNOTATIONS, configHash, container, httpProbe, meta, networkPolicy, peers, selectorLabels, service, statefulSet, tcp, type App } from '@groundwork/kube';
+import { ANNOTATIONS, configHash, container, httpProbe, meta, networkPolicy, peers, selectorLabels, service, statefulSet, tcp, tcpProbe, type App } from '@groundwork/kube';
 import { stringify } from 'yaml';
 import { LOKI_DATA, lokiConfig } from '../config/loki-config.ts';
 import { AGENTS_NAMESPACE, NAMESPACE, PORTS } from '../names.ts';
@@ -49,7 +49,10 @@ export function loki(cluster: LoadedCluster): object[] {
             ports: { http: PORTS.loki, grpc: 9095 },
             resources: { cpu: '50m', memory: size.memoryRequest, memoryLimit: size.memoryLimit },
             readiness: httpProbe('/ready', 'http', { initialDelaySeconds: 15 }),
-            liveness: httpProbe('/ready', 'http', { initialDelaySeconds: 60, failureThreshold: 6 }),
+            // Not /ready: it answers 503 while Loki replays its write-ahead log and joins its ring, which after a
+            // crash on a slow SD card takes longer than any liveness budget, and a restart starts the replay over.
+            // Its HTTP listener is up from the start; a dead or hung process stops accepting.
+            liveness: tcpProbe('http', { initialDelaySeconds: 30, failureThreshold: 6 }),
             mounts: [
               { name: 'config', mountPath: '/etc/loki', readOnly: true },
               { name: 'data', mountPath: LOKI_DATA },

@@ -46,8 +46,10 @@ export function fluentBitConfig(): string {
       ['Host', `loki.${NAMESPACE}.svc`],
       ['Port', PORTS.loki],
       ['labels', "job=fluent-bit, node=${NODE_NAME}, namespace=$kubernetes['namespace_name'], pod=$kubernetes['pod_name'], container=$kubernetes['container_name']"],
-      // The Kubernetes metadata is in the labels; the line stays the line the container wrote.
-      ['remove_keys', 'kubernetes, stream'],
+      // The Kubernetes metadata is in the labels; the line stays the line the container wrote. The CRI parser
+      // also leaves its time and partial-line flag (_p): with them the record has more than one key, and
+      // drop_single_key would send the whole record as a JSON blob.
+      ['remove_keys', 'kubernetes, stream, time, _p'],
       ['drop_single_key', 'raw'],
       ['Retry_Limit', 5],
     ]),
