@@ -59,15 +59,23 @@ export async function generateKubeLayer(root: string, cluster: LoadedCluster, la
 }
 
 /** Pod Security levels of namespaces other layers of the cluster render. */
+/** Every layer rendered for the cluster so far, with its objects (Secrets stay encrypted files and are not among them). */
+function renderedLayers(root: string, cluster: string): Array<{ name: string; objects: KubeObject[] }> {
+  const base = join(root, 'clusters', cluster, 'rendered');
+  if (!existsSync(base)) return [];
+  return readdirSync(base)
+    .sort()
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) => {
+      const rendered = readRenderedLayer(root, cluster, name);
+      return rendered ? [{ name, objects: allObjects(rendered) }] : [];
+    });
+}
+
 function otherLayersNamespaces(root: string, cluster: string, layer: string): Map<string, PodSecurityLevel> {
   const levels = new Map<string, PodSecurityLevel>();
-  const base = join(root, 'clusters', cluster, 'rendered');
-  if (!existsSync(base)) return levels;
-  for (const other of readdirSync(base).sort()) {
-    // Hidden entries are other layers' renderings being written right now (replaceDirectoryAtomic's staging).
-    if (other === layer || other.startsWith('.')) continue;
-    const rendered = readRenderedLayer(root, cluster, other);
-    for (const ns of rendered ? allObjects(rendered).filter((o) => o.kind === 'Namespace') : []) {
+  for (const other of renderedLayers(root, cluster).filter((l) => l.name !== layer)) {
+    for (const ns of other.objects.filter((o) => o.kind === 'Namespace')) {
       const level = ns.metadata.labels?.[POD_SECURITY_LABEL];
       if (level) levels.set(ns.metadata.name, level as PodSecurityLevel);
     }
@@ -112,6 +120,12 @@ export async function verifyKubeLayer(root: string, cluster: LoadedCluster, laye
     notes.push(...result.notes.map((n) => `${check.name}: ${n}`));
   }
   notes.push(...footprintSummary(footprint(objects, cluster.config), `footprint of ${plural(objects.length, 'object')}`));
+  // Each layer's figures ignore the others; the nodes carry them all.
+  const layers = renderedLayers(root, cluster.name);
+  if (layers.length > 1) {
+    const everything = layers.flatMap((l) => l.objects);
+    notes.push(...footprintSummary(footprint(everything, cluster.config), `cluster-wide footprint of the ${layers.length} rendered layers (${layers.map((l) => l.name).join(', ')})`));
+  }
   notes.push(...resilienceSummary(resilience(objects, cluster.config)));
   let summary = `${plural(objects.length, 'object')} pass schema and policy checks`;
   if (env.GROUNDWORK_LIVE) {

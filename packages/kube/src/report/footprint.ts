@@ -68,7 +68,10 @@ export interface WorkloadUsage {
 export interface Footprint {
   workloads: WorkloadUsage[];
   namespaces: Array<{ namespace: string; usage: Usage }>;
+  /** The steady state: what keeps running. */
   total: Usage;
+  /** The steady state with every Job and CronJob running at once (backups that happen to overlap). */
+  peak: Usage;
   capacity: { cpu: number; memoryBytes: number; nodes: number };
   reserve: { cpu: number; memoryBytes: number };
   unknownNodes: string[];
@@ -111,6 +114,7 @@ export function footprint(objects: KubeObject[], cluster: Cluster): Footprint {
     capacity.memoryBytes += c.memoryBytes;
     capacity.nodes++;
   }
+  const total = [...byNamespace.values()].reduce<Usage>((sum, u) => add(sum, u), ZERO);
   const cps = controlPlanes(cluster).filter((n) => nodeCapacity(n)).length;
   const reserve = {
     cpu: capacity.nodes * SYSTEM_RESERVE.node.cpu + cps * SYSTEM_RESERVE.controlPlane.cpu,
@@ -119,7 +123,8 @@ export function footprint(objects: KubeObject[], cluster: Cluster): Footprint {
   return {
     workloads,
     namespaces: [...byNamespace.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, usage]) => ({ namespace, usage })),
-    total: [...byNamespace.values()].reduce<Usage>((sum, u) => add(sum, u), ZERO),
+    total,
+    peak: workloads.filter((w) => w.transient).reduce<Usage>((sum, w) => add(sum, w.total), total),
     capacity,
     reserve,
     unknownNodes,
@@ -138,6 +143,9 @@ export function footprintSummary(fp: Footprint, title: string): string[] {
   const lines = [
     `${title}: requests ${formatCpu(fp.total.cpuRequests)} CPU, ${formatMemory(fp.total.memoryRequests)} memory; limits ${cpuLimit(fp.total.cpuLimits)} CPU, ${formatMemory(fp.total.memoryLimits)} memory`,
   ];
+  if (fp.peak.cpuRequests !== fp.total.cpuRequests || fp.peak.memoryRequests !== fp.total.memoryRequests) {
+    lines.push(`with every Job and CronJob running at once: requests ${formatCpu(fp.peak.cpuRequests)} CPU, ${formatMemory(fp.peak.memoryRequests)} memory; limits ${formatMemory(fp.peak.memoryLimits)} memory`);
+  }
   if (fp.capacity.nodes) {
     lines.push(
       `capacity of ${fp.capacity.nodes} node${fp.capacity.nodes === 1 ? '' : 's'}: ${formatCpu(fp.capacity.cpu)} CPU, ${formatMemory(fp.capacity.memoryBytes)}; ` +

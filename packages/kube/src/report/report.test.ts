@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateClusterText } from '@groundwork/cluster';
-import { ANNOTATIONS, container, daemonSet, deployment, disruptionBudget, toPlain, type KubeObject } from '../index.ts';
-import { footprint, footprintMarkdown, leftOver, podUsage, SYSTEM_RESERVE } from './footprint.ts';
+import { ANNOTATIONS, container, cronJob, daemonSet, deployment, disruptionBudget, toPlain, type KubeObject } from '../index.ts';
+import { footprint, footprintMarkdown, footprintSummary, leftOver, podUsage, SYSTEM_RESERVE } from './footprint.ts';
 import { formatCpu, formatMemory, parseQuantity } from './quantity.ts';
 import { resilience, resilienceSummary } from './resilience.ts';
 
@@ -65,6 +65,19 @@ describe('footprint', () => {
     expect(fp.reserve).toEqual({ cpu: 3 * SYSTEM_RESERVE.node.cpu + SYSTEM_RESERVE.controlPlane.cpu, memoryBytes: 3 * SYSTEM_RESERVE.node.memoryBytes + SYSTEM_RESERVE.controlPlane.memoryBytes });
     expect(leftOver(fp).memoryBytes).toBe(24 * GI - fp.reserve.memoryBytes - 496 * MI);
     expect(footprintMarkdown(fp, 'demo')).toContain('| **total** | **380m** | **none** | **496Mi** | **992Mi** |');
+  });
+
+  it('keeps Jobs and CronJobs out of the steady state and counts them all running at once at the peak', () => {
+    const objects: KubeObject[] = [
+      toPlain(deployment({ name: 'web', namespace: 'apps' }, { replicas: 2, pod: { containers: [c('web', '100m', '128Mi', '256Mi')] } })),
+      toPlain(cronJob({ name: 'backup', namespace: 'dr' }, { schedule: '0 3 * * *', activeDeadlineSeconds: 3600, pod: { containers: [c('backup', '200m', '256Mi', '512Mi')] } })),
+      toPlain(cronJob({ name: 'export', namespace: 'dr' }, { schedule: '0 4 * * *', activeDeadlineSeconds: 3600, pod: { containers: [c('export', '50m', '64Mi', '128Mi')] } })),
+    ];
+    const fp = footprint(objects, pis);
+    expect(fp.total).toEqual({ cpuRequests: 0.2, cpuLimits: 0, memoryRequests: 256 * MI, memoryLimits: 512 * MI });
+    expect(fp.peak).toEqual({ cpuRequests: 0.45, cpuLimits: 0, memoryRequests: 576 * MI, memoryLimits: 1152 * MI });
+    expect(footprintSummary(fp, 'all')).toContain('with every Job and CronJob running at once: requests 450m CPU, 576Mi memory; limits 1.13Gi memory');
+    expect(footprintSummary(footprint(objects.slice(0, 1), pis), 'web').join('\n')).not.toContain('running at once');
   });
 
   it('says which nodes have no known capacity', () => {
