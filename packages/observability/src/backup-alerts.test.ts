@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { backupPlan, loadCluster } from '@groundwork/cluster';
-import { renderComponents, type KubeObject } from '@groundwork/kube';
+import type { KubeObject } from '@groundwork/kube';
 import { scratchDir } from '@groundwork/testkit';
 import { programPath, programVersion } from '@groundwork/testkit/programs';
 import { addNodes, startControlPlane, startKubeStateMetrics, startPodRunner, testNode, throwawaySpec, type ControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
 import { run } from './checks/tools.ts';
-import { components } from './platform.ts';
+import { configMapData } from './checks/tools.ts';
+import { renderedObjects } from './platform.ts';
 import { backupRules } from './rules/backups.ts';
 import { ruleTests, type AlertRule } from './rules/index.ts';
 
@@ -23,7 +24,7 @@ const repo = join(import.meta.dirname, '..', '..', '..');
 const cluster = loadCluster(repo, 'pi-fleet');
 const NS = cluster.config.features.dr.namespace;
 const plans = backupPlan(cluster.config);
-const rendered = renderComponents('observability', cluster, components(cluster)).flatMap((c) => c.objects) as KubeObject[];
+const rendered = renderedObjects(cluster);
 const KSM_LABELS = 'job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080"';
 
 /** A Job as `kubectl create job --from=cronjob/<name>` makes it, whose pod runs `script`. */
@@ -129,7 +130,7 @@ describe('backup alerts on what kube-state-metrics reports for real backup Jobs 
   it('the rendered backup rules, in the pinned promtool: quiet after a retry that succeeded, firing for the Job that failed and, past the allowance, for backups that never succeeded', () => {
     const dir = scratchDir('gw-backup-alerts-');
     mkdirSync(join(dir, 'rules'));
-    const rulesFile = (rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-rules')!.data as Record<string, string>)['backups.yaml']!;
+    const rulesFile = configMapData(rendered, 'prometheus-rules')['backups.yaml']!;
     writeFileSync(join(dir, 'rules', 'backups.yaml'), rulesFile);
     // Timestamps count from the CronJobs' creation, so the test's clock can run past each allowance.
     const origin = Math.min(...reported.filter((s) => s.name === 'kube_cronjob_created').map((s) => s.value));

@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { exampleCluster, exampleVariant } from '@groundwork/testkit';
 import { parse } from 'yaml';
 import type { LoadedCluster } from '@groundwork/cluster';
-import { checkPolicies, checkSchemas, footprint, formatFinding, parseQuantity, renderComponents, type KubeObject } from '@groundwork/kube';
+import { checkPolicies, checkSchemas, footprint, formatFinding, parseQuantity, type KubeObject } from '@groundwork/kube';
 import { applicableSecrets } from '@groundwork/secrets-sops';
-import { components } from './platform.ts';
+import { components, renderedObjects } from './platform.ts';
 import { prometheusSize, lokiSize } from './sizing.ts';
 import secrets from './secrets.ts';
 
 const GI = 2 ** 30;
 
 function render(cluster: LoadedCluster): KubeObject[] {
-  return renderComponents('observability', cluster, components(cluster)).flatMap((c) => c.objects);
+  return renderedObjects(cluster);
 }
 const configMap = (objects: KubeObject[], name: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)!.data as Record<string, string>;
 

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { LoadedCluster } from '@groundwork/cluster';
-import { renderComponents, type KubeObject } from '@groundwork/kube';
 import { exampleCluster, scratchDir } from '@groundwork/testkit';
 import { freePort } from '@groundwork/testkit/services';
 import { programPath } from '@groundwork/testkit/programs';
-import { startProgram, type Program } from '@groundwork/testkit/kube';
+import { startProgram, statusOf, waitUntil, type Program } from '@groundwork/testkit/kube';
 import { SECRETS_DIR } from './config/alertmanager-config.ts';
-import { components } from './platform.ts';
+import { configMapData } from './checks/tools.ts';
+import { renderedObjects } from './platform.ts';
 
 /**
  * The dead man's switch, in the pinned Alertmanager on the rendered configuration: the always-firing Watchdog
@@ -25,8 +25,7 @@ function withHeartbeat(cluster: LoadedCluster, interval: string): LoadedCluster 
 
 describe('the Watchdog sent to an external heartbeat by the rendered Alertmanager', () => {
   const cluster = withHeartbeat(exampleCluster('pi-fleet'), '2s');
-  const rendered = renderComponents('observability', cluster, components(cluster)).flatMap((c) => c.objects) as KubeObject[];
-  const config = (rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'alertmanager-config')!.data as Record<string, string>)['alertmanager.yml']!;
+  const config = configMapData(renderedObjects(cluster), 'alertmanager-config')['alertmanager.yml']!;
   const pings: Array<{ path: string; alerts: string[] }> = [];
   let heartbeat: Server;
   let alertmanager: Program;
@@ -53,10 +52,7 @@ describe('the Watchdog sent to an external heartbeat by the rendered Alertmanage
     const amPort = await freePort();
     api = `http://127.0.0.1:${amPort}/api/v2`;
     alertmanager = startProgram('alertmanager', programPath('alertmanager'), [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], join(dir, 'alertmanager.log'));
-    for (let i = 0; !(await fetch(`${api}/status`).then((r) => r.ok, () => false)); i++) {
-      if (alertmanager.exited() || i > 120) throw new Error(`Alertmanager did not start:\n${alertmanager.tail()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitUntil('Alertmanager to start', alertmanager, 30_000, async () => (await statusOf(`${api}/status`)) === 200, 250);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import type { LoadedCluster } from '@groundwork/cluster';
-import type { Component, KubeLayer } from '@groundwork/kube';
+import { renderComponents, type Component, type KubeLayer, type KubeObject } from '@groundwork/kube';
 import { alertmanager } from './components/alertmanager.ts';
 import { fluentBit } from './components/fluent-bit.ts';
 import { grafana } from './components/grafana.ts';
@@ -26,6 +26,11 @@ export function components(cluster: LoadedCluster): Component[] {
     { name: 'loki', description: 'Loki single binary on a volume, with retention', objects: loki(cluster) },
     { name: 'fluent-bit', description: 'Fluent Bit on every node, shipping container logs to Loki', objects: fluentBit(cluster) },
   ];
+}
+
+/** The objects generate renders for the cluster (its encrypted Secrets aside), for tests and measurements. */
+export function renderedObjects(cluster: LoadedCluster): KubeObject[] {
+  return renderComponents(LAYER, cluster, components(cluster)).flatMap((c) => c.objects);
 }
 
 export const observability: KubeLayer = { name: LAYER, components, staticChecks: observabilityStaticChecks, liveChecks: observabilityLiveChecks };

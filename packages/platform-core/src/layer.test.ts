@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
 import { programVersion } from '@groundwork/testkit/programs';
-import { BUSYBOX_RUNTIME, LOCAL_PATH_HELPER_CEL, METRICS_SERVER_CEL, TestClient, addNodes, advertiseAddress, approveCertificateRequest, requestServingCertificate, serviceAccountToken, startKubeletStandIn, startMetricsServer, type KubeletStandIn, describeRequest, isLocalPathHelper, mutatingRequests, startCiliumOperator, startControlPlane, startLocalPathProvisioner, startPodRunner, testNode, throwawaySpec, type ControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
+import { BUSYBOX_RUNTIME, LOCAL_PATH_HELPER_CEL, METRICS_SERVER_CEL, TestClient, addNodes, advertiseAddress, approveCertificateRequest, requestNodeCertificate, serviceAccountToken, startKubeletStandIn, startMetricsServer, type KubeletStandIn, describeRequest, isLocalPathHelper, mutatingRequests, startCiliumOperator, startControlPlane, startLocalPathProvisioner, startPodRunner, testNode, throwawaySpec, type ControlPlane, type PodRunner, type ProcessPod } from '@groundwork/testkit/kube';
 import { IMAGES } from './versions.ts';
 import { main as secrets } from '../../secrets-sops/src/secrets-cli.ts';
 import { main as generate } from './generate.ts';
@@ -269,7 +269,7 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     expect(requests.map((csr) => (csr.spec as { username: string }).username).sort()).toEqual(NODES.map((n) => `system:node:${n}`));
     for (const csr of requests) expect((csr.status as { certificate?: string }).certificate).toBeTruthy();
     // A node asking for a client certificate: the approver's RBAC names only the kubelet-serving signer.
-    const { name } = await requestServingCertificate(plane, 'w-1', address!, 'kubernetes.io/kube-apiserver-client');
+    const { name } = await requestNodeCertificate(plane, 'w-1', address!, 'kubernetes.io/kube-apiserver-client');
     const refused = await approveCertificateRequest(await approverClient(), name, 'KubeletServingCertApproverTest');
     expect(refused.status, refused.body).toBe(403);
     expect(refused.body).toContain('kubernetes.io/kube-apiserver-client');

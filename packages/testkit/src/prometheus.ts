@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startProgram, type Program } from './kube/process.ts';
+import { startProgram, statusOf, waitUntil, type Program } from './kube/process.ts';
 import { programPath } from './programs.ts';
 import { freePort } from './services.ts';
 import { scratchDir } from './workspace.ts';
@@ -32,13 +32,7 @@ export async function startPrometheus(config: Record<string, unknown>, options: 
   writeFileSync(file, stringify(config, { lineWidth: 0 }).replaceAll('localhost:PORT', `127.0.0.1:${port}`));
   const url = `http://127.0.0.1:${port}`;
   const program = startProgram('prometheus', programPath('prometheus'), [`--config.file=${file}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], join(dir, 'prometheus.log'));
-  const started = Date.now();
-  for (;;) {
-    if (program.exited()) throw new Error(`Prometheus exited:\n${program.tail()}`);
-    if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) break;
-    if (Date.now() - started > 60_000) throw new Error(`Prometheus was not ready after 60 s:\n${program.tail()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitUntil('Prometheus to be ready', program, 60_000, async () => (await statusOf(`${url}/-/ready`)) === 200, 250);
   return {
     url,
     program,

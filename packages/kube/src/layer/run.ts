@@ -72,9 +72,9 @@ function renderedLayers(root: string, cluster: string): Array<{ name: string; ob
     });
 }
 
-function otherLayersNamespaces(root: string, cluster: string, layer: string): Map<string, PodSecurityLevel> {
+function otherLayersNamespaces(layers: Array<{ name: string; objects: KubeObject[] }>, layer: string): Map<string, PodSecurityLevel> {
   const levels = new Map<string, PodSecurityLevel>();
-  for (const other of renderedLayers(root, cluster).filter((l) => l.name !== layer)) {
+  for (const other of layers.filter((l) => l.name !== layer)) {
     for (const ns of other.objects.filter((o) => o.kind === 'Namespace')) {
       const level = ns.metadata.labels?.[POD_SECURITY_LABEL];
       if (level) levels.set(ns.metadata.name, level as PodSecurityLevel);
@@ -112,7 +112,8 @@ export async function verifyKubeLayer(root: string, cluster: LoadedCluster, laye
   if (stale) problems.push(`clusters/${cluster.name}/rendered/${layer.name}/${stale.path} is stale ${hint}`);
   const objects = allObjects(rendered);
   problems.push(...(await checkSchemas(objects)).problems);
-  problems.push(...checkPolicies(objects, { namespaces: otherLayersNamespaces(root, cluster.name, layer.name) }).map(formatFinding));
+  const layers = renderedLayers(root, cluster.name);
+  problems.push(...checkPolicies(objects, { namespaces: otherLayersNamespaces(layers, layer.name) }).map(formatFinding));
   problems.push(...encryptedSecretProblems(layer.name, rendered));
   for (const check of layer.staticChecks ?? []) {
     const result = await check.run({ root, cluster, objects });
@@ -121,7 +122,6 @@ export async function verifyKubeLayer(root: string, cluster: LoadedCluster, laye
   }
   notes.push(...footprintSummary(footprint(objects, cluster.config), `footprint of ${plural(objects.length, 'object')}`));
   // Each layer's figures ignore the others; the nodes carry them all.
-  const layers = renderedLayers(root, cluster.name);
   if (layers.length > 1) {
     const everything = layers.flatMap((l) => l.objects);
     notes.push(...footprintSummary(footprint(everything, cluster.config), `cluster-wide footprint of the ${layers.length} rendered layers (${layers.map((l) => l.name).join(', ')})`));

@@ -16,9 +16,12 @@ export function missingToolNote(tool: string, what: string): string {
  * A note when the tool on PATH is not the release the cluster runs (Debian's promtool is 2.42, the cluster's
  * Prometheus 3.14): a rule or configuration one accepts, the other may not.
  */
+const versions = new Map<string, string | undefined>();
 export function versionNotes(tool: string, image: string): string[] {
   const wanted = image.slice(image.lastIndexOf(':') + 1).replace(/^v/, '');
-  const found = /version (\S+)/.exec(run(tool, ['--version'], tmpdir()).output)?.[1];
+  // Asked once per run, not once per cluster.
+  if (!versions.has(tool)) versions.set(tool, /version (\S+)/.exec(run(tool, ['--version'], tmpdir()).output)?.[1]);
+  const found = versions.get(tool);
   return found === wanted ? [] : [`${tool} ${found ?? '(version unknown)'} checked this, the cluster runs ${wanted}: checks may differ (to check with ${wanted}, put the pinned build first on PATH: npx tsx packages/testkit/src/build-programs.ts --check names its folder)`];
 }
 

@@ -2,13 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { LoadedCluster } from '@groundwork/cluster';
-import { renderComponents, type KubeObject } from '@groundwork/kube';
 import { scratchDir } from '@groundwork/testkit';
 import { freePort } from '@groundwork/testkit/services';
 import { programPath, programVersion } from '@groundwork/testkit/programs';
 import { startPrometheus, type RunningPrometheus } from '@groundwork/testkit/prometheus';
 import { addNodes, serviceAccountToken, startControlPlane, startKubeStateMetrics, startProgram, testNode, throwawaySpec, type ControlPlane, type ProcessPod, type Program } from '@groundwork/testkit/kube';
-import { components } from '../platform.ts';
+import { configMapData } from '../checks/tools.ts';
+import { renderedObjects } from '../platform.ts';
 
 /**
  * The rendered Prometheus configuration, run by the pinned Prometheus against the real programs this machine
@@ -37,7 +37,7 @@ type Job = { job_name: string; kubernetes_sd_configs?: unknown; relabel_configs?
 const APPLIED_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'NetworkPolicy', 'PodDisruptionBudget']);
 
 export async function startMeasuredRun(cluster: LoadedCluster, options: { scrapeInterval?: string } = {}): Promise<MeasuredRun> {
-  const rendered = renderComponents('observability', cluster, components(cluster)).flatMap((c) => c.objects) as KubeObject[];
+  const rendered = renderedObjects(cluster);
   const plane = await startControlPlane({ spec: throwawaySpec(programVersion('kube-apiserver'), cluster.name) });
   const stops: Array<() => Promise<void>> = [() => plane.stop()];
   const stop = async () => {
@@ -61,9 +61,8 @@ export async function startMeasuredRun(cluster: LoadedCluster, options: { scrape
     writeFileSync(join(sa, 'ca.crt'), plane.spec.ca.crt);
     const rulesDir = join(dir, 'rules');
     mkdirSync(rulesDir);
-    const configMap = (name: string) => rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)!.data as Record<string, string>;
-    for (const [file, text] of Object.entries(configMap('prometheus-rules'))) writeFileSync(join(rulesDir, file), text);
-    const config = parse(configMap('prometheus-config')['prometheus.yml']!.replaceAll('/var/run/secrets/kubernetes.io/serviceaccount', sa)) as { global: Record<string, unknown>; scrape_configs: Job[] } & Record<string, unknown>;
+    for (const [file, text] of Object.entries(configMapData(rendered, 'prometheus-rules'))) writeFileSync(join(rulesDir, file), text);
+    const config = parse(configMapData(rendered, 'prometheus-config')['prometheus.yml']!.replaceAll('/var/run/secrets/kubernetes.io/serviceaccount', sa)) as { global: Record<string, unknown>; scrape_configs: Job[] } & Record<string, unknown>;
 
     const controlPlane = cluster.config.nodes.find((n) => n.role === 'controlplane')?.name ?? 'control-plane';
     const host = (url: string) => new URL(url).host;

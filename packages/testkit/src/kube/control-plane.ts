@@ -2,13 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:https';
 import { scratchDir } from '../workspace.ts';
 import { freePort } from '../services.ts';
 import { programPath, programVersion } from '../programs.ts';
 import { TestClient, type Credentials } from './client.ts';
 import { kubeconfigText, writeControlPlaneFiles, type ControlPlaneFiles } from './files.ts';
-import { startProgram, type Program } from './process.ts';
+import { startProgram, statusOf, waitUntil, type Program } from './process.ts';
 import { API_SERVER_POLICIES, CONTROLLER_MANAGER_POLICIES, SCHEDULER_POLICIES, TLS_CIPHER_SUITES, mergeArgs, toArgv, type Args } from './talos-args.ts';
 import type { ControlPlaneSpec } from './talos-spec.ts';
 import type { KeyPair } from './pki.ts';
@@ -63,28 +62,6 @@ export interface ControlPlane {
   /** The API server's audit log so far (the cluster's audit policy decides what is in it). */
   audit(): AuditEvent[];
   stop(): Promise<void>;
-}
-
-function https(url: string, credentials: { ca: string; cert: string; key: string }): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(url, { ...credentials, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end();
-  });
-}
-
-async function waitUntil(what: string, program: Program | undefined, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    if (await ready()) return;
-    if (program?.exited()) throw new Error(`${program.name} exited while waiting for ${what} (log: ${program.logFile}):\n${program.tail()}`);
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${program ? ` (log: ${program.logFile}):\n${program.tail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** This machine's first non-loopback IPv4 address: Talos advertises the node's address; loopback is not accepted. */
@@ -153,7 +130,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
     const etcd = startProgram('etcd', programPath('etcd'), toArgv(etcdArgs), join(dir, 'logs', 'etcd.log'));
     programs.push(etcd);
     const etcdCredentials = { ca: spec.etcdCa.crt, cert: readFileSync(secrets('kube-apiserver', 'etcd-client.crt'), 'utf8'), key: readFileSync(secrets('kube-apiserver', 'etcd-client.key'), 'utf8') };
-    await waitUntil('etcd to be healthy', etcd, 30_000, async () => (await https(`${etcdUrl}/health`, etcdCredentials)) === 200);
+    await waitUntil('etcd to be healthy', etcd, 30_000, async () => (await statusOf(`${etcdUrl}/health`, etcdCredentials)) === 200);
 
     const S = (file: string) => secrets('kube-apiserver', file);
     const C = (file: string) => config('kube-apiserver', file);
@@ -209,7 +186,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
     mkdirSync(join(dir, 'audit'), { recursive: true });
     const apiServer = startProgram('kube-apiserver', programPath('kube-apiserver'), toArgv(apiArgs), join(dir, 'logs', 'kube-apiserver.log'));
     programs.push(apiServer);
-    await waitUntil('kube-apiserver to be ready', apiServer, 90_000, async () => (await https(`${url}/readyz`, admin)) === 200);
+    await waitUntil('kube-apiserver to be ready', apiServer, 90_000, async () => (await statusOf(`${url}/readyz`, admin)) === 200);
 
     const M = (file: string) => secrets('kube-controller-manager', file);
     const cmArgs = mergeArgs(

@@ -2,6 +2,7 @@ import { programPath } from '../programs.ts';
 import { freePort } from '../services.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { runDeploymentAsProcess, type ProcessPod } from './process-pod.ts';
+import { statusOf, waitUntil } from './process.ts';
 
 /**
  * kube-state-metrics (built at the version the observability layer pins) run on the rendered Deployment as the
@@ -18,9 +19,6 @@ export async function startKubeStateMetrics(plane: ControlPlane, options: { name
     overrides: ['--kubeconfig=$(KUBECONFIG)', '--host=127.0.0.1', `--port=${port}`, '--telemetry-host=127.0.0.1', `--telemetry-port=${telemetry}`],
   });
   const metrics = `http://127.0.0.1:${port}/metrics`;
-  await plane.client.waitFor('kube-state-metrics to serve metrics', async () => {
-    if (pod.program.exited()) throw new Error(`kube-state-metrics exited:\n${pod.program.tail()}`);
-    return (await fetch(metrics).then((r) => r.ok, () => false)) ? true : undefined;
-  }, 60_000, 500);
+  await waitUntil('kube-state-metrics to serve metrics', pod.program, 60_000, async () => (await statusOf(metrics)) === 200, 500);
   return { ...pod, metrics };
 }

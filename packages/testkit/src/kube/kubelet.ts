@@ -40,7 +40,7 @@ export interface KubeletStandIn {
  * Sends a certificate request as the node (its serving certificate unless `signerName` says otherwise); returns
  * its name and the private key the node keeps.
  */
-export async function requestServingCertificate(plane: ControlPlane, node: string, address: string, signerName = 'kubernetes.io/kubelet-serving'): Promise<{ name: string; key: string }> {
+export async function requestNodeCertificate(plane: ControlPlane, node: string, address: string, signerName = 'kubernetes.io/kubelet-serving'): Promise<{ name: string; key: string }> {
   const identity = issueLeaf(plane.spec.ca, { commonName: `system:node:${node}`, organizations: ['system:nodes'], usages: ['clientAuth'] });
   const client = new TestClient({ server: plane.url, ca: plane.spec.ca.crt, cert: identity.crt, key: identity.key });
   const { csr, key } = certificateRequest({ commonName: `system:node:${node}`, organizations: ['system:nodes'], dnsNames: [node], ips: [address] });
@@ -87,7 +87,7 @@ function metricsText(options: KubeletOptions, pods: KubeObject[], startedMs: num
 
 export async function startKubeletStandIn(plane: ControlPlane, node: string, options: KubeletOptions): Promise<KubeletStandIn> {
   const admin = plane.client;
-  const { name, key } = await requestServingCertificate(plane, node, options.address);
+  const { name, key } = await requestNodeCertificate(plane, node, options.address);
   await options.approve(name);
   const issued = await admin.waitFor(`the serving certificate of ${node} to be signed`, async () => {
     const csr = await admin.get('certificates.k8s.io/v1', 'CertificateSigningRequest', name);
@@ -96,7 +96,9 @@ export async function startKubeletStandIn(plane: ControlPlane, node: string, opt
   }, 60_000);
   const requests: KubeletStandIn['requests'] = [];
   const startedMs = Date.now();
-  const review = async (path: string, spec: object) => (await admin.request('POST', path, { apiVersion: path.split('/').slice(2, 4).join('/'), kind: path.includes('tokenreviews') ? 'TokenReview' : 'SubjectAccessReview', spec })).json<{ status: Record<string, any> }>().status;
+  /** A TokenReview or SubjectAccessReview, as the kubelet's webhook authentication and authorization send them. */
+  const review = async (group: string, kind: string, spec: object) =>
+    (await admin.create({ apiVersion: `${group}/v1`, kind, metadata: {} as KubeObject['metadata'], spec } as KubeObject)).status as Record<string, any>;
   const server: Server = createServer({ key, cert: issued }, (req, res) => {
     void (async () => {
       const answer = (status: number, body: string, user = '') => {
@@ -105,10 +107,10 @@ export async function startKubeletStandIn(plane: ControlPlane, node: string, opt
       };
       if (req.method !== 'GET' || req.url !== '/metrics/resource') return answer(404, 'not found');
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const authn = token ? await review('/apis/authentication.k8s.io/v1/tokenreviews', { token }) : { authenticated: false };
+      const authn = token ? await review('authentication.k8s.io', 'TokenReview', { token }) : { authenticated: false };
       if (!authn.authenticated) return answer(401, 'Unauthorized');
       const user = authn.user as { username: string; uid?: string; groups?: string[]; extra?: object };
-      const authz = await review('/apis/authorization.k8s.io/v1/subjectaccessreviews', { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, resourceAttributes: { verb: 'get', resource: 'nodes', subresource: 'metrics', name: node } });
+      const authz = await review('authorization.k8s.io', 'SubjectAccessReview', { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, resourceAttributes: { verb: 'get', resource: 'nodes', subresource: 'metrics', name: node } });
       if (!authz.allowed) return answer(403, `Forbidden (user=${user.username}, verb=get, resource=nodes, subresource=(metrics))`, user.username);
       const pods = await admin.list('v1', 'Pod', { fieldSelector: `spec.nodeName=${node},status.phase=Running` });
       answer(200, metricsText(options, pods, startedMs), user.username);

@@ -1,8 +1,8 @@
-import { get } from 'node:https';
 import { programPath } from '../programs.ts';
 import { scratchDir } from '../workspace.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { runDeploymentAsProcess, type ProcessPod } from './process-pod.ts';
+import { statusOf, waitUntil } from './process.ts';
 
 /**
  * metrics-server (built at the version platform-core pins) run on the rendered Deployment as the rendered
@@ -20,18 +20,6 @@ export const METRICS_SERVER_CEL = `(self.metadata.namespace == '${NAMESPACE}' &&
 
 type Probe = { httpGet: { path: string; port: number | string; scheme?: string } };
 type Container = { name: string; image: string; readinessProbe?: Probe; ports?: Array<{ name?: string; containerPort: number }> };
-
-/** What the kubelet's HTTPS probe sees: the status code, with the certificate not checked (as kubelets do). */
-function probe(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = get(url, { rejectUnauthorized: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-  });
-}
 
 export async function startMetricsServer(plane: ControlPlane, options: { address: string; timeoutMs?: number }): Promise<ProcessPod & { url: string; pod: string }> {
   const { client } = plane;
@@ -63,10 +51,8 @@ export async function startMetricsServer(plane: ControlPlane, options: { address
     const readiness = container.readinessProbe!.httpGet;
     const port = typeof readiness.port === 'number' ? readiness.port : container.ports!.find((p) => p.name === readiness.port)!.containerPort;
     const url = `${(readiness.scheme ?? 'HTTP').toLowerCase()}://${options.address}:${port}`;
-    await client.waitFor(`metrics-server's readiness probe (${readiness.path})`, async () => {
-      if (metrics.program.exited()) throw new Error(`metrics-server exited:\n${metrics.program.tail()}`);
-      return (await probe(`${url}${readiness.path}`)) === 200 ? true : undefined;
-    }, timeoutMs, 1_000);
+    // As kubelets probe: the serving certificate is not checked.
+    await waitUntil(`metrics-server's readiness probe (${readiness.path})`, metrics.program, timeoutMs, async () => (await statusOf(`${url}${readiness.path}`, { rejectUnauthorized: false })) === 200, 1_000);
     await setStatus(true);
     return { ...metrics, url, pod: `${NAMESPACE}/${pod.metadata.name}` };
   } catch (error) {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { hasCommand } from '@groundwork/kit';
 import { stopProcess } from '../services.ts';
 
@@ -45,4 +47,29 @@ export function startProgram(name: string, command: string, args: string[], logF
       log.end();
     },
   };
+}
+
+/** The status code of a GET (0 when nothing answers), as a readiness probe sees it; `options` carry TLS settings. */
+export function statusOf(url: string, options: RequestOptions = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = request(url, { ...options, timeout: 2_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+/** Polls `ready` until it holds; fails at once, with the program's last lines, if the program it waits for exits. */
+export async function waitUntil(what: string, program: Program | undefined, timeoutMs: number, ready: () => Promise<boolean>, pollMs = 200): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (await ready()) return;
+    if (program?.exited()) throw new Error(`${program.name} exited while waiting for ${what} (log: ${program.logFile}):\n${program.tail()}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${program ? ` (log: ${program.logFile}):\n${program.tail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
