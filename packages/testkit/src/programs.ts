@@ -92,6 +92,15 @@ export const GO_FAMILIES: readonly GoFamily[] = [
   },
   { family: 'kube-state-metrics', module: 'k8s.io/kube-state-metrics/v2', programs: { 'kube-state-metrics': 'k8s.io/kube-state-metrics/v2' }, ldflags: prometheusStamps },
   { family: 'node-exporter', module: 'github.com/prometheus/node_exporter', programs: { node_exporter: 'github.com/prometheus/node_exporter' }, ldflags: prometheusStamps, tags: ['netgo'] },
+  // The log store and the log shipper (tools/go/victorialogs, otelcol): VictoriaLogs' own binary, and the
+  // collector's components under a small main of ours (tools/go/otelcol/collector/main.go says why).
+  {
+    family: 'victorialogs',
+    module: 'github.com/VictoriaMetrics/VictoriaLogs',
+    programs: { 'victoria-logs': 'github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs' },
+    ldflags: (v) => [`-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-${v}`],
+  },
+  { family: 'otelcol', module: 'go.opentelemetry.io/collector/otelcol', programs: { otelcol: 'groundwork.dev/tools/otelcol/collector' }, ldflags: (v) => [`-X main.version=${v.replace(/^v/, '')}`], tags: ['grpcnotrace'] },
   // The generic operator (images/operator: the binary picks its default IPAM mode from its own name).
   { family: 'cilium', module: 'github.com/cilium/cilium', programs: { 'cilium-operator-generic': 'github.com/cilium/cilium/operator' }, tags: ['osusergo', 'ipam_provider_operator'] },
 ];
