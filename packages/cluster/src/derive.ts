@@ -110,6 +110,17 @@ export function grafanaHost(cluster: Cluster): string {
   return cluster.features.observability.grafanaHost ?? `grafana.${cluster.domain}`;
 }
 
+/**
+ * Where Talos sends its service and kernel logs when observability is on: the log shipper every node runs in
+ * the host network, on loopback (JSON lines over TCP, the one format Talos sends). talos-config writes it into
+ * machine.logging; the observability layer's shipper listens on it.
+ */
+export const TALOS_LOG_PORT = 5170;
+
+export function talosLogEndpoint(cluster: Cluster): string | undefined {
+  return cluster.features.observability.enabled ? `tcp://127.0.0.1:${TALOS_LOG_PORT}/` : undefined;
+}
+
 const HOURS = { h: 1, d: 24, w: 168 } as const;
 
 /** A cluster-file duration (36h, 15d, 2w) in hours. */

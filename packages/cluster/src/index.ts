@@ -17,6 +17,8 @@ export {
   kubernetesVersion,
   n8nHost,
   grafanaHost,
+  talosLogEndpoint,
+  TALOS_LOG_PORT,
   loadBalancerPool,
   nodeCapacity,
   nodeLabels,

@@ -185,7 +185,10 @@ export const Features = z.strictObject({
         .strictObject({ retention: duration.default('15d'), volumeSize: volumeSize.default('8Gi') })
         .prefault({})
         .describe('How long metrics are kept; the size limit is 80% of the volume.'),
-      loki: z.strictObject({ retention: duration.default('7d'), volumeSize: volumeSize.default('8Gi') }).prefault({}),
+      logs: z
+        .strictObject({ retention: duration.default('7d'), volumeSize: volumeSize.default('8Gi') })
+        .prefault({})
+        .describe('How long VictoriaLogs keeps container and Talos logs; the size limit is 80% of the volume.'),
       alerting: Alerting.prefault({}),
     })
     .prefault({}),

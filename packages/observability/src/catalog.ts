@@ -101,6 +101,11 @@ export const CATALOG: Record<string, MetricSource> = {
       'n8n_process_cpu_seconds_total',
     ],
   },
+  /** The log shipper's own telemetry (the OpenTelemetry Collector, scraped by annotation); checked against the real collector in logs.test.ts. */
+  'log-shipper': {
+    jobs: ['kubernetes-pods'],
+    metrics: ['otelcol_exporter_queue_size', 'otelcol_exporter_queue_capacity', 'otelcol_receiver_accepted_log_records', 'otelcol_exporter_sent_log_records'],
+  },
   /** Made by Prometheus for every target and rule, whatever the exporter. */
   synthetic: { jobs: [], metrics: ['up', 'ALERTS', 'scrape_duration_seconds', 'scrape_samples_scraped'] },
 };

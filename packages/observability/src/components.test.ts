@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { exampleCluster, exampleVariant } from '@groundwork/testkit';
 import { parse } from 'yaml';
-import type { LoadedCluster } from '@groundwork/cluster';
+import { TALOS_LOG_PORT, talosLogEndpoint, type LoadedCluster } from '@groundwork/cluster';
 import { checkPolicies, checkSchemas, footprint, formatFinding, parseQuantity, type KubeObject } from '@groundwork/kube';
 import { applicableSecrets } from '@groundwork/secrets-sops';
 import { components, renderedObjects } from './platform.ts';
-import { prometheusSize, lokiSize } from './sizing.ts';
+import { logStoreSize, prometheusSize } from './sizing.ts';
 import secrets from './secrets.ts';
+import { GRAFANA_PLUGINS } from './versions.ts';
 
 const GI = 2 ** 30;
 
@@ -50,31 +51,28 @@ describe('sizing', () => {
     expect(args).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--storage.tsdb.retention.size=16384MB']));
   });
 
-  it('keeps Loki alive through a long write-ahead-log replay: readiness on /ready, liveness on the listener only', () => {
-    const loki = (render(exampleCluster('pi-fleet')).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'loki')!.spec as any).template.spec.containers[0];
-    expect(loki.readinessProbe.httpGet.path).toBe('/ready');
-    expect(loki.livenessProbe).toMatchObject({ tcpSocket: { port: 'http' } });
-    expect(loki.env).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'GOMEMLIMIT' })]));
+  it('keeps VictoriaLogs alive through a long start: readiness on /health, liveness on the listener only, GOMEMLIMIT', () => {
+    const store = (render(exampleCluster('pi-fleet')).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'victoria-logs')!.spec as any).template.spec.containers[0];
+    expect(store.readinessProbe.httpGet.path).toBe('/health');
+    expect(store.livenessProbe).toMatchObject({ tcpSocket: { port: 'http' } });
+    expect(store.env).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'GOMEMLIMIT' })]));
   });
 
-  it('sends Loki the line the container wrote: every key but the log removed, so drop_single_key applies', () => {
-    const text = configMap(render(exampleCluster('pi-fleet')), 'fluent-bit-config')['fluent-bit.conf']!;
-    const output = text.slice(text.indexOf('[OUTPUT]'));
-    const setting = (key: string) => new RegExp(`^\\s+${key}\\s+(.+)$`, 'm').exec(output)?.[1]?.trim();
-    // The keys a record has after Fluent Bit's cri multiline parser and its kubernetes filter.
-    const record = ['time', 'stream', '_p', 'log', 'kubernetes'];
-    const removed = setting('remove_keys')!.split(',').map((k) => k.trim());
-    expect(record.filter((k) => !removed.includes(k))).toEqual(['log']);
-    expect(setting('drop_single_key')).toBe('raw');
-  });
-
-  it('keeps Loki small (no memcached) and turns the retention into hours', () => {
+  it('keeps logs by age and by size: the retention from the cluster file, 80% of the volume', () => {
     const cluster = exampleCluster('pi-fleet');
-    expect(lokiSize(cluster)).toMatchObject({ memoryRequest: '192Mi', retention: '7d' });
-    const loki = parse(configMap(render(cluster), 'loki-config')['loki.yaml']!) as any;
-    expect(loki.limits_config.retention_period).toBe('168h');
-    expect(loki.compactor.retention_enabled).toBe(true);
-    expect(JSON.stringify(loki)).not.toContain('memcached');
+    expect(logStoreSize(cluster)).toMatchObject({ memoryRequest: '128Mi', retention: '7d', volumeSize: '8Gi' });
+    const store = (render(cluster).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'victoria-logs')!.spec as any).template.spec.containers[0];
+    expect(store.args).toEqual(expect.arrayContaining(['-retentionPeriod=7d', `-retention.maxDiskSpaceUsageBytes=${Math.floor(8 * GI * 0.8)}`]));
+  });
+
+  it('runs the log shipper in the host network without API access, where Talos sends its logs', () => {
+    const objects = render(exampleCluster('pi-fleet'));
+    const spec = (objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'log-shipper')!.spec as any).template.spec;
+    expect(spec).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', automountServiceAccountToken: false });
+    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding' && JSON.stringify(o).includes('log-shipper'))).toEqual([]);
+    const config = parse(configMap(objects, 'log-shipper-config')['config.yaml']!) as any;
+    expect(config.receivers['tcplog/talos'].listen_address).toBe(`127.0.0.1:${TALOS_LOG_PORT}`);
+    expect(talosLogEndpoint(exampleCluster('pi-fleet').config)).toBe(`tcp://127.0.0.1:${TALOS_LOG_PORT}/`);
   });
 });
 
@@ -125,13 +123,10 @@ describe('configuration from the cluster file', () => {
     const ingress = objects.find((o) => o.kind === 'Ingress')!;
     expect((ingress.spec as any).rules[0].host).toBe('grafana.pi.home.arpa');
     const datasources = parse(configMap(objects, 'grafana-datasources')['datasources.yaml']!) as any;
-    expect(datasources.datasources.map((d: { uid: string }) => d.uid)).toEqual(['prometheus', 'loki', 'alertmanager']);
+    expect(datasources.datasources.map((d: { uid: string; type: string }) => `${d.uid}:${d.type}`)).toEqual(['prometheus:prometheus', 'victorialogs:victoriametrics-logs-datasource', 'alertmanager:alertmanager']);
+    // The VictoriaLogs datasource is a plugin: an init container installs it at the pinned version.
+    const pod = (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'grafana')!.spec as any).template.spec;
+    expect(pod.initContainers.map((c: { command: string[] }) => c.command.slice(-2).join('@'))).toEqual(Object.values(GRAFANA_PLUGINS));
     expect(Object.keys(configMap(objects, 'grafana-dashboards')).sort()).toEqual(['groundwork-cluster.json', 'groundwork-control-plane.json', 'groundwork-n8n.json', 'groundwork-nodes.json', 'groundwork-workloads.json']);
-  });
-
-  it('labels logs by namespace, pod, container and node', () => {
-    const conf = configMap(render(exampleCluster('pi-fleet')), 'fluent-bit-config')['fluent-bit.conf']!;
-    expect(conf).toContain("labels                 job=fluent-bit, node=${NODE_NAME}, namespace=$kubernetes['namespace_name'], pod=$kubernetes['pod_name'], container=$kubernetes['container_name']");
-    expect(conf).toMatch(/multiline\.parser\s+cri/);
   });
 });

@@ -70,7 +70,7 @@ describe('the Watchdog sent to an external heartbeat by the rendered Alertmanage
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([
         { labels: { alertname: 'Watchdog', severity: 'none' }, annotations: { summary: 'alerting works' } },
-        { labels: { alertname: 'TargetDown', severity: 'warning', job: 'loki' }, annotations: { summary: 'a target is down' } },
+        { labels: { alertname: 'TargetDown', severity: 'warning', job: 'victoria-logs' }, annotations: { summary: 'a target is down' } },
       ]),
     });
     const started = Date.now();

@@ -4,7 +4,7 @@ import { loadCluster } from '@groundwork/cluster';
 import { KubeApi } from '@groundwork/kube';
 import { programVersion } from '@groundwork/testkit/programs';
 import { ApiFront, addNodes, startControlPlane, testNode, throwawaySpec, type ControlPlane } from '@groundwork/testkit/kube';
-import { observabilityLiveChecks } from './checks/live.ts';
+import { NODES_WITH_LOGS_PATH, observabilityLiveChecks } from './checks/live.ts';
 
 const cluster = loadCluster(join(import.meta.dirname, '..', '..', '..'), 'pi-fleet');
 const target = (job: string, instance: string, health = 'up', lastError = '') => ({ labels: { job, instance }, health, lastError });
@@ -47,19 +47,21 @@ describe('live checks through the API server\'s service proxy', () => {
       if (path === '/api/v1/alertmanagers') return { status: 200, body: { status: 'success', data: { activeAlertmanagers: [{ url: 'http://alertmanager.observability.svc:9093/api/v2/alerts' }] } } };
       return { status: 404, body: 'not found' };
     });
-    await front.serve({ namespace: 'observability', name: 'loki', port: 3100 }, (path) => (path === '/loki/api/v1/label/node/values?since=15m' ? { status: 200, body: { status: 'success', data: ['pi-cp-1', 'pi-w-1', 'pi-w-2', 'pi-w-3'] } } : { status: 404, body: '' }));
+    // VictoriaLogs' answer in the shape the real one gives (logs.test.ts runs the live check against it).
+    const values = (nodes: string[]) => ({ values: nodes.map((value) => ({ value, hits: 12 })) });
+    await front.serve({ namespace: 'observability', name: 'victoria-logs', port: 9428 }, (path) => (path === NODES_WITH_LOGS_PATH ? { status: 200, body: values(['pi-cp-1', 'pi-w-1', 'pi-w-2', 'pi-w-3']) } : { status: 404, body: '' }));
     await front.serve({ namespace: 'observability', name: 'grafana', port: 3000 }, () => ({ status: 200, body: { database: 'ok', version: '13.2.0' } }));
-    for (const name of ['prometheus', 'loki', 'grafana']) await endpoints(name, true);
+    for (const name of ['prometheus', 'victoria-logs', 'grafana']) await endpoints(name, true);
     expect(await check('targets')).toEqual({ ok: true, detail: '2/2 Prometheus targets up' });
     expect(await check('alerting')).toEqual({ ok: true, detail: 'Prometheus sends alerts to http://alertmanager.observability.svc:9093/api/v2/alerts' });
-    expect(await check('logs')).toEqual({ ok: true, detail: 'Loki received logs from all 4 nodes in the last 15 minutes' });
+    expect(await check('logs')).toEqual({ ok: true, detail: 'VictoriaLogs received logs from all 4 nodes in the last 15 minutes' });
     expect(await check('grafana')).toEqual({ ok: true, detail: 'Grafana 13.2.0 healthy' });
     expect(asked).toContain('/api/v1/targets?state=active');
   });
 
   it('name the targets that are down, the silent nodes, and a service with no endpoints', async () => {
     front.inPod.set('observability/prometheus:9090', () => ({ status: 200, body: { data: { activeTargets: [target('kubelet', '192.168.1.21:10250'), target('etcd', '192.168.1.21:2381', 'down', 'connection refused')], activeAlertmanagers: [] } } }));
-    front.inPod.set('observability/loki:3100', () => ({ status: 200, body: { data: ['pi-cp-1', 'pi-w-1'] } }));
+    front.inPod.set('observability/victoria-logs:9428', () => ({ status: 200, body: { values: [{ value: 'pi-cp-1', hits: 3 }, { value: 'pi-w-1', hits: 9 }] } }));
     // Grafana scaled to nothing: its Service has no endpoints left.
     await plane.client.mergePatch('apps/v1', 'Deployment', 'grafana', 'observability', { spec: { replicas: 0 } }, 'kubectl-scale', 'scale');
     await endpoints('grafana', false);

@@ -1,13 +1,13 @@
 import type { LoadedCluster } from '@groundwork/cluster';
 import { renderComponents, type Component, type KubeLayer, type KubeObject } from '@groundwork/kube';
 import { alertmanager } from './components/alertmanager.ts';
-import { fluentBit } from './components/fluent-bit.ts';
 import { grafana } from './components/grafana.ts';
 import { kubeStateMetrics } from './components/kube-state-metrics.ts';
-import { loki } from './components/loki.ts';
+import { logShipper } from './components/log-shipper.ts';
 import { namespaces } from './components/namespaces.ts';
 import { nodeExporter } from './components/node-exporter.ts';
 import { prometheus } from './components/prometheus.ts';
+import { victoriaLogs } from './components/victoria-logs.ts';
 import { observabilityLiveChecks } from './checks/live.ts';
 import { observabilityStaticChecks } from './checks/static.ts';
 
@@ -23,8 +23,8 @@ export function components(cluster: LoadedCluster): Component[] {
     { name: 'node-exporter', description: 'node-exporter on every node', objects: nodeExporter(cluster) },
     { name: 'kube-state-metrics', description: 'kube-state-metrics: the state of Kubernetes objects as metrics', objects: kubeStateMetrics(cluster) },
     { name: 'grafana', description: 'Grafana with provisioned datasources and dashboards, behind the Ingress', objects: grafana(cluster) },
-    { name: 'loki', description: 'Loki single binary on a volume, with retention', objects: loki(cluster) },
-    { name: 'fluent-bit', description: 'Fluent Bit on every node, shipping container logs to Loki', objects: fluentBit(cluster) },
+    { name: 'victoria-logs', description: 'VictoriaLogs on a volume, with retention by age and size: the log store', objects: victoriaLogs(cluster) },
+    { name: 'log-shipper', description: 'the OpenTelemetry Collector on every node, shipping container and Talos logs to VictoriaLogs', objects: logShipper(cluster) },
   ];
 }
 

@@ -57,23 +57,28 @@ export function prometheusSize(cluster: LoadedCluster): PrometheusSize {
   };
 }
 
-export interface LokiSize {
+export interface LogStoreSize {
   memoryRequest: string;
   memoryLimit: string;
   retention: string;
   volumeSize: string;
+  /** VictoriaLogs drops its oldest days above this: 80% of the volume, so merges always have room. */
+  maxDiskBytes: number;
 }
 
-export function lokiSize(cluster: LoadedCluster): LokiSize {
-  const { loki } = cluster.config.features.observability;
-  // No memcached, small embedded caches: memory grows with the streams the nodes send.
-  const request = roundUpMi((128 + 16 * cluster.config.nodes.length) * MI);
-  return { memoryRequest: `${request}Mi`, memoryLimit: `${Math.max(512, request * 3)}Mi`, retention: loki.retention, volumeSize: loki.volumeSize };
-}
-
-/** `15d` in hours, as Loki's retention_period wants it (`360h`). */
-export function durationHours(text: string): string {
-  const match = /^(\d+)(h|d|w)$/.exec(text)!;
-  const hours = Number(match[1]) * { h: 1, d: 24, w: 168 }[match[2] as 'h' | 'd' | 'w'];
-  return `${hours}h`;
+/**
+ * VictoriaLogs keeps little in memory (recent rows before a flush, caches it sizes itself from the limit it
+ * sees): 16 MiB resident in the log test (logs.test.ts), plus room for each node's streams and for
+ * queries.
+ */
+export function logStoreSize(cluster: LoadedCluster): LogStoreSize {
+  const { logs } = cluster.config.features.observability;
+  const request = roundUpMi((96 + 8 * cluster.config.nodes.length) * MI);
+  return {
+    memoryRequest: `${request}Mi`,
+    memoryLimit: `${Math.max(384, request * 3)}Mi`,
+    retention: logs.retention,
+    volumeSize: logs.volumeSize,
+    maxDiskBytes: Math.floor(parseQuantity(logs.volumeSize) * 0.8),
+  };
 }

@@ -106,13 +106,13 @@ describe('verify\'s checks of the rendered output', () => {
     board.panels[2].targets[0].expr = 'sum by (node (node_load1)';
     const logs = JSON.parse(boards['groundwork-cluster.json']!);
     const logPanel = logs.panels.find((p: { type: string }) => p.type === 'logs');
-    logPanel.targets[0].expr = '{app="n8n"}';
+    logPanel.targets[0].expr = '{app="n8n"} i(error)';
     boards['groundwork-nodes.json'] = JSON.stringify(board);
     boards['groundwork-cluster.json'] = JSON.stringify(logs);
     const { problems } = await staticCheck('dashboards').run({ root: repo, cluster, objects: list });
     expect(problems).toEqual(
       expect.arrayContaining([
-        `groundwork-cluster.json: panel ${logPanel.id} "Recent error logs": logs carry no "app" label (Fluent Bit sets job, node, namespace, pod, container)`,
+        `groundwork-cluster.json: panel ${logPanel.id} "Recent error logs": log lines carry no "app" stream field (the log shipper sets namespace, pod, container, node, service)`,
         'groundwork-nodes.json: panel 2 "CPU busy": uses $host, which the dashboard does not define',
         'groundwork-nodes.json: panel 2 "CPU busy": node_cpu_seconds_totl is not a metric our scrape configuration collects (catalog.ts)',
       ]),

@@ -8,8 +8,14 @@ export const IMAGES = {
   nodeExporter: 'quay.io/prometheus/node-exporter:v1.9.1',
   kubeStateMetrics: 'registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0',
   grafana: 'docker.io/grafana/grafana:13.2.0',
-  loki: 'docker.io/grafana/loki:3.7.5',
-  fluentBit: 'cr.fluentbit.io/fluent/fluent-bit:4.0.6',
+  victoriaLogs: 'docker.io/victoriametrics/victoria-logs:v1.52.1',
+  // The contrib distribution: the Kubernetes one lacks the TCP log receiver Talos's logs need.
+  otelCollector: 'docker.io/otel/opentelemetry-collector-contrib:0.159.0',
+} as const;
+
+/** Grafana plugins installed when Grafana starts, pinned (plugin@version, as GF_PLUGINS_PREINSTALL_SYNC takes them). */
+export const GRAFANA_PLUGINS = {
+  victoriaLogs: 'victoriametrics-logs-datasource@0.31.0',
 } as const;
 
 export const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1);

@@ -8,7 +8,7 @@ const NODE_USER = 1000;
 export const HOME = '/home/node';
 
 export interface ProcessInput {
-  /** The container's name: Loki and the dashboards tell the processes apart by it. */
+  /** The container's name: the log store and the dashboards tell the processes apart by it. */
   container: string;
   replicas: number;
   args: string[];

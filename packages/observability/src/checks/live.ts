@@ -2,9 +2,9 @@ import type { KubeApi, LiveCheck } from '@groundwork/kube';
 import { NAMESPACE, PORTS } from '../names.ts';
 
 /** A JSON GET through the API server's service proxy; the reason it failed when it did. */
-async function getJson<T>(api: KubeApi, service: keyof typeof PORTS, path: string): Promise<{ value?: T; error?: string }> {
+async function getJson<T>(api: KubeApi, service: string, path: string, port = PORTS[service as keyof typeof PORTS]): Promise<{ value?: T; error?: string }> {
   try {
-    const { status, body } = await api.proxyGet(NAMESPACE, service, PORTS[service], path);
+    const { status, body } = await api.proxyGet(NAMESPACE, service, port, path);
     if (status < 200 || status > 299) return { error: `${service} answered ${status} for ${path}` };
     return { value: JSON.parse(body) as T };
   } catch (error) {
@@ -43,16 +43,19 @@ const alerting: LiveCheck = {
   },
 };
 
-/** Loki has received log lines from every node in the last quarter of an hour. */
+/** VictoriaLogs' answer to "which values does a stream field have" (/select/logsql/stream_field_values). */
+export const NODES_WITH_LOGS_PATH = '/select/logsql/stream_field_values?query=*&field=node&start=15m';
+
+/** VictoriaLogs has received log lines from every node in the last quarter of an hour. */
 const logs: LiveCheck = {
   name: 'logs',
   async run(api, { cluster }) {
-    const { value, error } = await getJson<{ data?: string[] }>(api, 'loki', '/loki/api/v1/label/node/values?since=15m');
+    const { value, error } = await getJson<{ values?: Array<{ value: string }> }>(api, 'victoria-logs', NODES_WITH_LOGS_PATH, PORTS.victoriaLogs);
     if (error || !value) return { ok: false, detail: error ?? 'no answer' };
-    const seen = new Set(value.data ?? []);
+    const seen = new Set((value.values ?? []).map((v) => v.value));
     const silent = cluster.config.nodes.map((n) => n.name).filter((n) => !seen.has(n));
     if (silent.length) return { ok: false, detail: `no logs from ${silent.join(', ')} in the last 15 minutes` };
-    return { ok: true, detail: `Loki received logs from all ${seen.size} nodes in the last 15 minutes` };
+    return { ok: true, detail: `VictoriaLogs received logs from all ${seen.size} nodes in the last 15 minutes` };
   },
 };
 

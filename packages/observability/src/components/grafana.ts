@@ -2,9 +2,9 @@ import { grafanaHost, type LoadedCluster } from '@groundwork/cluster';
 import { ANNOTATIONS, configHash, container, deployment, httpProbe, ingress, meta, networkPolicy, peers, secretKeyRef, selectorLabels, service, tcp, type App } from '@groundwork/kube';
 import { INGRESS_PODS, TRAEFIK_NAMESPACE } from '@groundwork/platform-core';
 import { stringify } from 'yaml';
-import { DATASOURCES, dashboardJson, dashboards } from '../dashboards/index.ts';
+import { DATASOURCES, DATASOURCE_TYPES, dashboardJson, dashboards } from '../dashboards/index.ts';
 import { NAMESPACE, PORTS, serviceUrl } from '../names.ts';
-import { IMAGES, tagOf } from '../versions.ts';
+import { GRAFANA_PLUGINS, IMAGES, tagOf } from '../versions.ts';
 
 export const GRAFANA: App = { name: 'grafana', namespace: NAMESPACE, component: 'dashboards', partOf: 'observability', version: tagOf(IMAGES.grafana) };
 export const ADMIN_SECRET = 'grafana-admin';
@@ -16,7 +16,7 @@ export function grafanaFiles(cluster: LoadedCluster) {
     apiVersion: 1,
     datasources: [
       { name: 'Prometheus', type: 'prometheus', uid: DATASOURCES.prometheus, access: 'proxy', url: serviceUrl('prometheus'), isDefault: true, editable: false, jsonData: { timeInterval: '30s' } },
-      { name: 'Loki', type: 'loki', uid: DATASOURCES.loki, access: 'proxy', url: serviceUrl('loki'), editable: false },
+      { name: 'VictoriaLogs', type: DATASOURCE_TYPES.logs, uid: DATASOURCES.logs, access: 'proxy', url: serviceUrl('victoriaLogs', 'victoria-logs'), editable: false },
       { name: 'Alertmanager', type: 'alertmanager', uid: 'alertmanager', access: 'proxy', url: serviceUrl('alertmanager'), editable: false, jsonData: { implementation: 'prometheus' } },
     ],
   };
@@ -41,7 +41,9 @@ export function grafana(cluster: LoadedCluster): object[] {
       ingress: [{ peers: [peers.pods(TRAEFIK_NAMESPACE, INGRESS_PODS), peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'prometheus' }), peers.cidr(nodeCidr)], ports: tcp(PORTS.grafana) }],
       egress: [
         { peers: [peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'prometheus' })], ports: tcp(PORTS.prometheus) },
-        { peers: [peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'loki' })], ports: tcp(PORTS.loki) },
+        { peers: [peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'victoria-logs' })], ports: tcp(PORTS.victoriaLogs) },
+        // The VictoriaLogs datasource plugin is downloaded from Grafana's plugin catalogue when the pod starts.
+        { peers: [peers.internet()], ports: tcp(443) },
         { peers: [peers.pods(NAMESPACE, { 'app.kubernetes.io/name': 'alertmanager' })], ports: tcp(PORTS.alertmanager) },
       ],
     }),
@@ -55,6 +57,17 @@ export function grafana(cluster: LoadedCluster): object[] {
       pod: {
         annotations: { 'groundwork.dev/config-hash': configHash(files), 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(PORTS.grafana) },
         security: { runAsNonRoot: true, runAsUser: 472, runAsGroup: 472, fsGroup: 472, seccompProfile: { type: 'RuntimeDefault' } },
+        // The VictoriaLogs datasource is a plugin: installed at its pinned version into the data volume first.
+        initContainers: Object.values(GRAFANA_PLUGINS).map((pin, i) => {
+          const [id, version] = pin.split('@') as [string, string];
+          return container({
+            name: `plugin-${i + 1}`,
+            image: IMAGES.grafana,
+            command: ['grafana', 'cli', '--pluginsDir', '/var/lib/grafana/plugins', 'plugins', 'install', id, version],
+            resources: { cpu: '10m', memory: '64Mi', memoryLimit: '256Mi' },
+            mounts: [{ name: 'data', mountPath: '/var/lib/grafana' }, { name: 'tmp', mountPath: '/tmp' }],
+          });
+        }),
         containers: [
           container({
             name: 'grafana',
@@ -70,7 +83,7 @@ export function grafana(cluster: LoadedCluster): object[] {
               GF_ANALYTICS_REPORTING_ENABLED: 'false',
               GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
               GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
-              // No plugin downloads at start: the pod gets no internet egress.
+              // Nothing Grafana would add by itself at start: the pinned plugins come from the init container.
               GF_PLUGINS_PREINSTALL_DISABLED: 'true',
               GF_PATHS_DATA: '/var/lib/grafana',
               GF_PATHS_PROVISIONING: '/etc/grafana/provisioning',

@@ -9,7 +9,7 @@ export function namespaces(cluster: LoadedCluster): object[] {
     ...isolatedNamespace(NAMESPACE, 'restricted', { nodeCidr }),
     namespace(AGENTS_NAMESPACE, {
       level: 'privileged',
-      reason: 'node-exporter reads the node through host network, host PID and the host root filesystem; Fluent Bit reads the container log files on the host',
+      reason: 'node-exporter reads the node through host network, host PID and the host root filesystem; the log shipper reads the container log files on the host and takes the Talos logs on the loopback of the node (host network)',
     }),
     defaultDeny(AGENTS_NAMESPACE),
     allowDns(AGENTS_NAMESPACE),

@@ -15,8 +15,8 @@ export function prometheusFiles(cluster: LoadedCluster): { config: Record<string
   return { config: { 'prometheus.yml': stringify(prometheusConfig(cluster), { lineWidth: 0 }) }, rules };
 }
 
-/** Scrape ports on the nodes (host network): kubelet, node-exporter, Cilium, etcd, controller manager, scheduler, API server. */
-const NODE_PORTS = [10250, PORTS.nodeExporter, 9962, 2381, 10257, 10259, 6443];
+/** Scrape ports on the nodes (host network): kubelet, node-exporter, the log shipper, Cilium, etcd, controller manager, scheduler, API server. */
+const NODE_PORTS = [10250, PORTS.nodeExporter, PORTS.logShipperMetrics, 9962, 2381, 10257, 10259, 6443];
 
 export function prometheus(cluster: LoadedCluster): object[] {
   const size = prometheusSize(cluster);

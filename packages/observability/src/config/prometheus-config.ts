@@ -102,7 +102,7 @@ export function prometheusConfig(cluster: LoadedCluster): Record<string, unknown
       staticJob('alertmanager', svc('alertmanager', PORTS.alertmanager)),
       // kube-state-metrics reports about other objects: their namespace and pod labels must win.
       staticJob('kube-state-metrics', svc('kube-state-metrics', PORTS.kubeStateMetrics), { honor_labels: true }),
-      staticJob('loki', svc('loki', PORTS.loki), keepCatalog('loki')),
+      staticJob('victoria-logs', svc('victoria-logs', PORTS.victoriaLogs), keepCatalog('victoria-logs')),
       staticJob('grafana', svc('grafana', PORTS.grafana), keepCatalog('grafana')),
       {
         job_name: 'apiserver',

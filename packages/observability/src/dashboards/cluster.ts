@@ -34,7 +34,7 @@ export const clusterOverview: DashboardSpec = {
       panels: [
         { title: 'Firing alerts', type: 'table', width: 12, queries: [{ expr: 'ALERTS{alertstate="firing",severity!="none"}' }] },
         { title: 'Container restarts (1h)', type: 'table', width: 12, queries: [{ expr: 'topk(10, increase(kube_pod_container_status_restarts_total[1h]) > 0)' }] },
-        { title: 'Recent error logs', type: 'logs', width: 24, height: 10, datasource: 'loki', queries: [{ expr: '{job="fluent-bit"} |~ "(?i)(error|panic|fatal)"' }] },
+        { title: 'Recent error logs', type: 'logs', width: 24, height: 10, datasource: 'logs', queries: [{ expr: 'i(error) OR i(panic) OR i(fatal)' }] },
       ],
     },
   ],

@@ -14,5 +14,5 @@ export function dashboards(cluster: LoadedCluster): DashboardSpec[] {
   return out;
 }
 
-export { dashboardJson, DATASOURCES } from './model.ts';
+export { dashboardJson, DATASOURCES, DATASOURCE_TYPES } from './model.ts';
 export type { DashboardSpec, PanelSpec, Query } from './model.ts';

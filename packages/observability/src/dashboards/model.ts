@@ -3,7 +3,9 @@
  * Panels are laid out left to right in rows of 24 columns; datasources are referenced by the uids the
  * provisioned datasources carry.
  */
-export const DATASOURCES = { prometheus: 'prometheus', loki: 'loki' } as const;
+export const DATASOURCES = { prometheus: 'prometheus', logs: 'victorialogs' } as const;
+/** The Grafana datasource plugin each is read through. */
+export const DATASOURCE_TYPES = { prometheus: 'prometheus', logs: 'victoriametrics-logs-datasource' } as const;
 export type DatasourceName = keyof typeof DATASOURCES;
 
 export interface Query {
@@ -45,7 +47,8 @@ export interface DashboardSpec {
 export type Json = Record<string, unknown>;
 
 function panelJson(panel: PanelSpec, id: number, gridPos: Json): Json {
-  const datasource = { type: panel.datasource ?? 'prometheus', uid: DATASOURCES[panel.datasource ?? 'prometheus'] };
+  const name = panel.datasource ?? 'prometheus';
+  const datasource = { type: DATASOURCE_TYPES[name], uid: DATASOURCES[name] };
   const steps = panel.thresholds
     ? [
         { color: 'green', value: null },
@@ -64,7 +67,7 @@ function panelJson(panel: PanelSpec, id: number, gridPos: Json): Json {
     ...(panel.description ? { description: panel.description } : {}),
     gridPos,
     datasource,
-    targets: panel.queries.map((q, i) => ({ refId: String.fromCharCode(65 + i), datasource, expr: q.expr, ...(q.legend ? { legendFormat: q.legend } : {}) })),
+    targets: panel.queries.map((q, i) => ({ refId: String.fromCharCode(65 + i), datasource, expr: q.expr, ...(name === 'logs' ? { queryType: 'instant' } : {}), ...(q.legend ? { legendFormat: q.legend } : {}) })),
     fieldConfig: { defaults, overrides: [] },
     options: panel.type === 'logs' ? { showTime: true, wrapLogMessage: true, sortOrder: 'Descending' } : { legend: { displayMode: 'list', placement: 'bottom' } },
   };

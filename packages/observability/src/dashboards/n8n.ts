@@ -22,7 +22,7 @@ export const n8n: DashboardSpec = {
         { title: 'Workflow executions', type: 'timeseries', unit: 'ops', queries: [{ expr: 'sum(rate(n8n_workflow_success_total[5m]))', legend: 'succeeded' }, { expr: 'sum(rate(n8n_workflow_failed_total[5m]))', legend: 'failed' }] },
         { title: 'Memory by process', type: 'timeseries', unit: 'bytes', queries: [{ expr: 'n8n_process_resident_memory_bytes', legend: '{{pod}}' }] },
         { title: 'CPU by process', type: 'timeseries', unit: 'cores', queries: [{ expr: 'rate(n8n_process_cpu_seconds_total[5m])', legend: '{{pod}}' }] },
-        { title: 'Worker logs', type: 'logs', width: 12, datasource: 'loki', queries: [{ expr: '{namespace="n8n", container="worker"}' }] },
+        { title: 'Worker logs', type: 'logs', width: 12, datasource: 'logs', queries: [{ expr: '{namespace="n8n", container="worker"}' }] },
       ],
     },
   ],

@@ -25,7 +25,7 @@ export const workloads: DashboardSpec = {
         { title: 'Pods not running', type: 'table', queries: [{ expr: `sum by (namespace, pod, phase) (kube_pod_status_phase{phase!~"Running|Succeeded",${ns}}) > 0` }] },
         { title: 'Deployments short of replicas', type: 'table', queries: [{ expr: `kube_deployment_spec_replicas{${ns}} - kube_deployment_status_replicas_available{${ns}} > 0` }] },
         { title: 'Network by namespace', type: 'timeseries', unit: 'bps', queries: [{ expr: `sum by (namespace) (rate(container_network_receive_bytes_total{${ns}}[5m])) * 8`, legend: '{{namespace}} in' }, { expr: `sum by (namespace) (rate(container_network_transmit_bytes_total{${ns}}[5m])) * 8`, legend: '{{namespace}} out' }] },
-        { title: 'Logs', type: 'logs', width: 24, height: 10, datasource: 'loki', queries: [{ expr: '{namespace=~"$namespace"}' }] },
+        { title: 'Logs', type: 'logs', width: 24, height: 10, datasource: 'logs', queries: [{ expr: '{namespace=~"$namespace"}' }] },
       ],
     },
   ],

@@ -33,7 +33,7 @@ export function backupRules(cluster: LoadedCluster): RuleGroup {
     expr: `kube_job_failed{namespace="${dr.namespace}",condition="true"} > 0`,
     severity: 'warning',
     summary: 'Backup job {{ $labels.job_name }} failed',
-    description: 'Job {{ $labels.namespace }}/{{ $labels.job_name }} failed after its retries; its logs are in Loki ({namespace="{{ $labels.namespace }}"}).',
+    description: 'Job {{ $labels.namespace }}/{{ $labels.job_name }} failed after its retries; its logs are in VictoriaLogs ({namespace="{{ $labels.namespace }}"} in Grafana Explore).',
     fires: { series: [[failed('true'), '0 1x5'], [failed('false'), '0x5']], at: '5m', labels: [{ job: 'kube-state-metrics', instance: 'kube-state-metrics.observability.svc:8080', namespace: dr.namespace, job_name: 'etcd-snapshot-29000000', condition: 'true' }] },
     quiet: { series: [[failed('true'), '0x5'], [failed('false'), '1x5']], at: '5m' },
   });

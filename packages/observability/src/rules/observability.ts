@@ -101,14 +101,37 @@ export const observabilityRules: RuleGroup = {
       quiet: { series: [[`alertmanager_config_last_reload_successful{${am}}`, '1x20']], at: '20m' },
     },
     {
-      alert: 'LokiUnavailable',
-      expr: 'absent(up{job="loki"} == 1)',
+      alert: 'LogStoreUnavailable',
+      expr: 'absent(up{job="victoria-logs"} == 1)',
       for: '10m',
       severity: 'warning',
-      summary: 'Loki does not answer',
-      description: 'Prometheus has not scraped Loki for 10 minutes: logs are not being stored.',
-      fires: { series: [['up{job="loki",instance="loki.observability.svc:3100"}', '0x20']], at: '15m', labels: [{}] },
-      quiet: { series: [['up{job="loki",instance="loki.observability.svc:3100"}', '1x20']], at: '15m' },
+      summary: 'VictoriaLogs does not answer',
+      description: 'Prometheus has not scraped VictoriaLogs for 10 minutes: logs queue on the nodes and are not searchable.',
+      fires: { series: [['up{job="victoria-logs",instance="victoria-logs.observability.svc:9428"}', '0x20']], at: '15m', labels: [{}] },
+      quiet: { series: [['up{job="victoria-logs",instance="victoria-logs.observability.svc:9428"}', '1x20']], at: '15m' },
+    },
+    {
+      alert: 'LogShipperQueueFilling',
+      expr: 'max by (instance) (otelcol_exporter_queue_size / otelcol_exporter_queue_capacity) > 0.8',
+      for: '10m',
+      severity: 'warning',
+      summary: 'The log shipper on {{ $labels.instance }} is about to drop lines',
+      description: 'Its send queue has been over 80% full for 10 minutes: VictoriaLogs is away or too slow, and once the queue is full new lines are lost.',
+      fires: {
+        series: [
+          ['otelcol_exporter_queue_size{job="kubernetes-pods",instance="10.0.0.21:8888",exporter="otlphttp",data_type="logs"}', '900x20'],
+          ['otelcol_exporter_queue_capacity{job="kubernetes-pods",instance="10.0.0.21:8888",exporter="otlphttp",data_type="logs"}', '1000x20'],
+        ],
+        at: '15m',
+        labels: [{ instance: '10.0.0.21:8888' }],
+      },
+      quiet: {
+        series: [
+          ['otelcol_exporter_queue_size{job="kubernetes-pods",instance="10.0.0.21:8888",exporter="otlphttp",data_type="logs"}', '3x20'],
+          ['otelcol_exporter_queue_capacity{job="kubernetes-pods",instance="10.0.0.21:8888",exporter="otlphttp",data_type="logs"}', '1000x20'],
+        ],
+        at: '15m',
+      },
     },
   ],
 };
