@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { validateClusterText, type Cluster } from '@groundwork/cluster';
+import { TALOS_LOG_PORT, validateClusterText, type Cluster } from '@groundwork/cluster';
 import { generateBundle, type SecretsBundle } from '../bundle/bundle.ts';
 import { documentsToYaml, renderDocuments } from './render.ts';
 import { schematicFor, schematicId } from './platform.ts';
@@ -86,10 +86,21 @@ describe('machine configs for the Talos v1.13 contract', () => {
     expect(pi!.machine.features.kubePrism).toEqual({ enabled: true, port: 7445 });
   });
 
+  it("sends Talos's service and kernel logs to the node's log shipper when observability is on, and nowhere when it is off", () => {
+    const docs = render(example('pi-fleet'), 'pi-w-1', bundle);
+    const endpoint = `tcp://127.0.0.1:${TALOS_LOG_PORT}/`;
+    expect(docs[0]!.machine.logging).toEqual({ destinations: [{ endpoint, format: 'json_lines' }] });
+    expect(docs.filter((d) => d.kind === 'KmsgLogConfig')).toEqual([{ apiVersion: 'v1alpha1', kind: 'KmsgLogConfig', name: 'observability', url: endpoint }]);
+    expect(schemaProblems(docs, 'v1.13')).toEqual([]);
+    const off = render(example('docker-dev'), 'dev-w-1', bundle);
+    expect(off[0]!.machine.logging).toBeUndefined();
+    expect(off.filter((d) => d.kind === 'KmsgLogConfig')).toEqual([]);
+  });
+
   it('writes the network as typed documents, with the VIP on control planes only', () => {
     const kinds = (docs: Doc[]) => docs.slice(1).map((d) => `${d.kind}${d.name ? `/${d.name}` : ''}`);
     expect(kinds(render(example('metal-ha'), 'cp-1', bundle))).toEqual([
-      'HostnameConfig', 'LinkConfig/enp1s0', 'VLANConfig/enp1s0.20', 'ResolverConfig', 'TimeSyncConfig', 'Layer2VIPConfig/10.20.0.10',
+      'HostnameConfig', 'LinkConfig/enp1s0', 'VLANConfig/enp1s0.20', 'ResolverConfig', 'TimeSyncConfig', 'Layer2VIPConfig/10.20.0.10', 'KmsgLogConfig/observability',
     ]);
     expect(kinds(render(example('metal-ha'), 'worker-1', bundle))).not.toContain('Layer2VIPConfig/10.20.0.10');
     const [, hostname, link] = render(example('proxmox-ha'), 'pve-w-1', bundle);

@@ -8,6 +8,7 @@ import {
 } from '@groundwork/cluster';
 import type { SecretsBundle } from '../bundle/bundle.ts';
 import { IMAGES, PORTS } from '../versions.ts';
+import { machineLogging } from './logging.ts';
 import { nodeImages } from './platform.ts';
 import { auditPolicy, podSecurityDefaults } from './policies.ts';
 
@@ -91,6 +92,7 @@ function machine(input: NodeInput, controlPlane: boolean): Doc {
     kubelet: kubelet(input),
     install: install(input),
     features: features(input, controlPlane),
+    logging: machineLogging(cluster),
     nodeLabels: Object.keys(labels).length ? labels : undefined,
     nodeTaints: nodeTaints(node),
   });

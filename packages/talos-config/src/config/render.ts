@@ -1,6 +1,7 @@
 import { Document } from 'yaml';
 import { talosContract } from '@groundwork/cluster';
 import { v1alpha1Document, type NodeInput } from './machine.ts';
+import { loggingDocuments } from './logging.ts';
 import { networkDocuments } from './network.ts';
 import { storageDocuments } from './storage.ts';
 
@@ -11,7 +12,7 @@ import { storageDocuments } from './storage.ts';
 export type Documents = Array<Record<string, unknown>>;
 
 const CONTRACTS: Record<string, (input: NodeInput) => Documents> = {
-  'v1.13': (input) => [v1alpha1Document(input), ...networkDocuments(input.cluster, input.node), ...storageDocuments(input.cluster, input.node)],
+  'v1.13': (input) => [v1alpha1Document(input), ...networkDocuments(input.cluster, input.node), ...loggingDocuments(input.cluster), ...storageDocuments(input.cluster, input.node)],
 };
 
 export function renderDocuments(input: NodeInput): Documents {

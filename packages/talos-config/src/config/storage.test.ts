@@ -74,7 +74,7 @@ describe('local-path volumes on a node\'s own disk (nodes[].localStorageDisk)', 
     for (const node of ['pi-cp-1', 'pi-w-1', 'pi-w-2']) {
       const docs = render(pi, node);
       expect(userVolumes(docs), node).toEqual([]);
-      expect(docs.map((d) => d.kind ?? 'v1alpha1')).toEqual(['v1alpha1', 'HostnameConfig', 'LinkConfig', 'ResolverConfig', 'TimeSyncConfig']);
+      expect(docs.map((d) => d.kind ?? 'v1alpha1')).toEqual(['v1alpha1', 'HostnameConfig', 'LinkConfig', 'ResolverConfig', 'TimeSyncConfig', 'KmsgLogConfig']);
     }
     for (const name of ['proxmox-ha', 'metal-ha', 'docker-dev']) {
       const cluster = example(name);

@@ -30,6 +30,10 @@ function validators(contract: string): Validators {
   const file = SCHEMA_FILES[contract];
   if (!file) throw new Error(`no Talos schema for contract ${contract}`);
   const schema = JSON.parse(readFileSync(file, 'utf8')) as SchemaFile;
+  // Talos's Endpoint (machine.logging destinations, cluster endpoints) wraps a URL and reads itself from a
+  // string (v1alpha1 types: Endpoint.UnmarshalYAML); its generated schema shows the Go struct, an empty object.
+  // Talos's docs and loader take `tcp://host:port/`, so the schema is corrected here, not in the vendored file.
+  schema.$defs['v1alpha1.Endpoint'] = { type: 'string', description: 'a URL, as Talos parses it' } as never;
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
   ajv.addSchema(schema);
   const byKind = new Map<string, ValidateFunction>();
