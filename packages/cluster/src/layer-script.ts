@@ -1,7 +1,7 @@
 import { ALL_CLUSTERS, ProblemList, UserError, createLogger, findWorkspaceRoot, formatDuration, runCommand, selectClusters, type OptionSpec } from '@groundwork/kit';
 import { loadCluster, type LoadedCluster } from './load.ts';
 
-export type LayerAction = 'generate' | 'verify' | 'apply';
+export type LayerAction = 'generate' | 'verify' | 'apply' | 'summary';
 
 export interface ClusterOutcome {
   /** Anything wrong; the task fails when one cluster has a problem, after all clusters were checked. */

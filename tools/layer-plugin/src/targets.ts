@@ -99,6 +99,20 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
   };
 }
 
+/**
+ * The cluster-wide reports, after every layer's generate (`src/summary.ts` of the package that declares
+ * `"summary": true`): cheap, and reading what the layers rendered, which Nx does not hash, so never cached.
+ */
+export function summaryTarget(root: string): TargetConfiguration {
+  return {
+    executor: 'nx:run-commands',
+    options: { cluster: ALL_CLUSTERS, forwardAllArgs: false, command: command(root, 'summary') },
+    cache: false,
+    dependsOn: [{ target: 'generate', projects: 'tag:type:layer', params: 'forward' }],
+    metadata: { description: 'Write clusters/<name>/rendered/footprint.md over every rendered layer (--cluster=<name>, default all).' },
+  };
+}
+
 /** Type-checks the package's sources and tests; there is no build step, so nothing is emitted. */
 export function typecheckTarget(root: string): TargetConfiguration {
   return {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PRIVATE_FILE_MODE, renderedDir, type OutputFile } from '@groundwork/kit';
@@ -106,4 +106,17 @@ export function readRenderedLayer(root: string, cluster: string, layer: string):
     })),
     secrets: index.secrets.map((s) => ({ namespace: s.namespace, name: s.name, data: new Uint8Array(readFileSync(join(dir, s.file))) })),
   };
+}
+
+/** Every Kubernetes layer rendered for the cluster so far, with its objects (Secrets stay encrypted files and are not among them). */
+export function renderedLayers(root: string, cluster: string): Array<{ name: string; objects: KubeObject[] }> {
+  const base = join(root, 'clusters', cluster, 'rendered');
+  if (!existsSync(base)) return [];
+  return readdirSync(base)
+    .sort()
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) => {
+      const rendered = readRenderedLayer(root, cluster, name);
+      return rendered ? [{ name, objects: allObjects(rendered) }] : [];
+    });
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createLogger, renderedDir, replaceDirectoryAtomic, type OutputFile } from '@groundwork/kit';
@@ -13,7 +13,7 @@ import { resilience, resilienceMarkdown, resilienceSummary } from '../report/res
 import { connect } from '../client/connect.ts';
 import { applyDesiredState, applySummary } from '../client/apply.ts';
 import type { KubeLayer, SecretSource } from './definition.ts';
-import { allObjects, layerFiles, readRenderedLayer, renderComponents, waves, type RenderedLayer } from './render.ts';
+import { allObjects, layerFiles, readRenderedLayer, renderComponents, renderedLayers, waves, type RenderedLayer } from './render.ts';
 import { liveVerify } from './live.ts';
 
 interface InMemory {
@@ -59,19 +59,6 @@ export async function generateKubeLayer(root: string, cluster: LoadedCluster, la
 }
 
 /** Pod Security levels of namespaces other layers of the cluster render. */
-/** Every layer rendered for the cluster so far, with its objects (Secrets stay encrypted files and are not among them). */
-function renderedLayers(root: string, cluster: string): Array<{ name: string; objects: KubeObject[] }> {
-  const base = join(root, 'clusters', cluster, 'rendered');
-  if (!existsSync(base)) return [];
-  return readdirSync(base)
-    .sort()
-    .filter((name) => !name.startsWith('.'))
-    .flatMap((name) => {
-      const rendered = readRenderedLayer(root, cluster, name);
-      return rendered ? [{ name, objects: allObjects(rendered) }] : [];
-    });
-}
-
 function otherLayersNamespaces(layers: Array<{ name: string; objects: KubeObject[] }>, layer: string): Map<string, PodSecurityLevel> {
   const levels = new Map<string, PodSecurityLevel>();
   for (const other of layers.filter((l) => l.name !== layer)) {

@@ -33,14 +33,14 @@ export function applyFlags(options: Record<string, string | boolean | undefined>
   };
 }
 
-const DESCRIPTIONS: Record<LayerAction, string> = {
+const DESCRIPTIONS: Record<Exclude<LayerAction, 'summary'>, string> = {
   generate: 'render the layer\'s Kubernetes objects (one file per component), its encrypted Secrets and the footprint and resilience reports.',
   verify: 'schema and policy checks of the rendered objects, the footprint and resilience summaries; the running cluster too with GROUNDWORK_LIVE=1.',
   apply: 'server-side apply of the rendered objects in dependency order, Secrets decrypted in memory, rollouts awaited, what is no longer rendered pruned.',
 };
 
 /** The generate/verify/apply entry point of a Kubernetes layer. */
-export function kubeLayerMain(action: LayerAction, layer: KubeLayer, secrets: SecretSource): (argv: string[]) => Promise<number> {
+export function kubeLayerMain(action: Exclude<LayerAction, 'summary'>, layer: KubeLayer, secrets: SecretSource): (argv: string[]) => Promise<number> {
   return (argv) =>
     runLayerScript(
       {
