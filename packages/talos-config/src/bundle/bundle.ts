@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Document, parse } from 'yaml';
 import { HOUR_MS, createCertificate, generateKeyPair, subjectKeyId, wholeSeconds, type DistinguishedName, type KeyAlgorithm } from '../pki/x509.ts';
+import { subjectKeyIdOf } from '../pki/inspect.ts';
 import { loadPrivateKey, privateKeyPem, publicKeyOf } from '../pki/keys.ts';
 
 /**
@@ -89,7 +90,8 @@ export function createAdminClient(bundle: SecretsBundle, now: Date = new Date(),
   const { pem } = createCertificate({
     subject: { organization: roles },
     publicKey: keys.publicKey,
-    issuer: { name: { organization: ['talos'] }, privateKey: caKey, keyId: subjectKeyId(publicKeyOf(caKey)) },
+    // The CA's own identifier, whatever way it was made (talosctl's CAs carry a random one).
+    issuer: { name: { organization: ['talos'] }, privateKey: caKey, keyId: subjectKeyIdOf(bundle.certs.os.crt) ?? subjectKeyId(publicKeyOf(caKey)) },
     notBefore,
     notAfter: new Date(notBefore.getTime() + CLIENT_VALIDITY_HOURS * HOUR_MS),
     isCA: false,

@@ -33,6 +33,18 @@ function keyUsageBits(der: Buffer): KeyUsage[] {
   return [];
 }
 
+/**
+ * The Subject Key Identifier a certificate carries, if any. An issued certificate's Authority Key Identifier must
+ * repeat it: Talos's CAs carry a random one, not the SHA-1 of their key that RFC 5280 suggests.
+ */
+export function subjectKeyIdOf(pem: string): Buffer | undefined {
+  for (const ext of extensions(new X509Certificate(pem).raw)) {
+    if (decodeOid(ext.children[0]!.content) !== OID.subjectKeyId) continue;
+    return decode(ext.children[ext.children.length - 1]!.content).content;
+  }
+  return undefined;
+}
+
 export function inspectCertificate(pem: string): CertificateInfo {
   const cert = new X509Certificate(pem);
   const key = cert.publicKey;
