@@ -6,7 +6,7 @@ import { documentsToYaml, renderDocuments, type Documents } from './config/rende
 import { nodeImages } from './config/platform.ts';
 import { PatchError, applyPatch } from './patches/strategic.ts';
 import { patchesFor, unknownPatchFolders } from './patches/load.ts';
-import { schemaProblems } from './validate/schema.ts';
+import { coerceScalarsToStrings, schemaProblems } from './validate/schema.ts';
 import { talosRuleProblems } from './validate/rules.ts';
 
 export const LAYER = 'talos-config';
@@ -29,6 +29,14 @@ function checks(docs: Documents, contract: string, node: Parameters<typeof talos
 export function renderCluster(root: string, cluster: LoadedCluster, bundle: SecretsBundle, client: PemPair): RenderResult {
   const contract = talosContract(cluster.config);
   const problems: string[] = [...unknownPatchFolders(root, cluster.name, cluster.config.nodes)];
+  // One line per mistake, naming every node it breaks, however many nodes a patch applies to.
+  const byPatch = new Map<string, { path: string; message: string; verb: string; nodes: string[] }>();
+  const report = (path: string, message: string, verb: string, node: string) => {
+    const key = `${path}\n${verb}\n${message}`;
+    const entry = byPatch.get(key) ?? { path, message, verb, nodes: [] };
+    entry.nodes.push(node);
+    byPatch.set(key, entry);
+  };
   const files: OutputFile[] = [];
   const nodes = new Map<string, Documents>();
   for (const node of cluster.config.nodes) {
@@ -39,26 +47,28 @@ export function renderCluster(root: string, cluster: LoadedCluster, bundle: Secr
     try {
       patches = patchesFor(root, cluster.name, node);
     } catch (error) {
-      problems.push((error as Error).message);
+      if (!problems.includes((error as Error).message)) problems.push((error as Error).message);
       continue;
     }
     for (const patch of patches) {
       try {
         docs = applyPatch(docs, patch.documents);
+        coerceScalarsToStrings(docs, contract);
       } catch (error) {
         if (error instanceof PatchError) {
-          problems.push(`${patch.path}: ${error.message} (node ${node.name})`);
+          report(patch.path, error.message, 'cannot apply to', node.name);
           continue;
         }
         throw error;
       }
       const after = checks(docs, contract, node);
-      problems.push(...after.filter((p) => !known.includes(p)).map((p) => `${patch.path}: breaks node ${node.name}: ${p}`));
+      for (const p of after.filter((p) => !known.includes(p))) report(patch.path, p, 'breaks', node.name);
       known = after;
     }
     nodes.set(node.name, docs);
     files.push({ path: `nodes/${node.name}.yaml`, data: documentsToYaml(docs), mode: PRIVATE_FILE_MODE });
   }
+  for (const { path, message, verb, nodes: names } of byPatch.values()) problems.push(`${path}: ${verb} node${names.length === 1 ? '' : 's'} ${names.join(', ')}: ${message}`);
   files.push({ path: 'talosconfig', data: talosconfigToYaml(buildTalosconfig(cluster.config, bundle.certs.os.crt, client)), mode: PRIVATE_FILE_MODE });
   files.push({ path: 'boot-media.md', data: bootMedia(cluster) });
   return { files, problems, nodes };

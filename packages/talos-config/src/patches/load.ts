@@ -49,10 +49,24 @@ export function patchesFor(root: string, cluster: string, node: ClusterNode): Pa
   return dirs.flatMap((dir) => yamlFiles(join(root, dir)).map((file) => readPatch(root, `${dir}/${file}`)));
 }
 
-/** Folders under patches/nodes/ that name no node: most likely a typo. */
+const ROLE_FOLDERS = new Set(['controlplane', 'worker', 'nodes']);
+
+/**
+ * Folders the layout does not know (a typo such as workers/ or control-plane/ would otherwise be skipped
+ * silently, its patches never applied), and folders under nodes/ that name no node.
+ */
 export function unknownPatchFolders(root: string, cluster: string, nodes: ClusterNode[]): string[] {
-  const dir = join(root, 'clusters', cluster, 'talos', 'patches', 'nodes');
-  if (!existsSync(dir)) return [];
-  const names = new Set(nodes.map((n) => n.name));
-  return readdirSync(dir).filter((d) => !names.has(d)).map((d) => `clusters/${cluster}/talos/patches/nodes/${d}/: no node is called ${d}`);
+  const base = join(root, 'clusters', cluster, 'talos', 'patches');
+  if (!existsSync(base)) return [];
+  const folders = (dir: string) => readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory());
+  const at = `clusters/${cluster}/talos/patches`;
+  const problems = folders(base)
+    .filter((d) => !ROLE_FOLDERS.has(d))
+    .map((d) => `${at}/${d}/: not a patch folder (patches go in ${at}/ itself, controlplane/, worker/ or nodes/<node>/); its files are not applied`);
+  const nodesDir = join(base, 'nodes');
+  if (existsSync(nodesDir)) {
+    const names = new Set(nodes.map((n) => n.name));
+    problems.push(...folders(nodesDir).filter((d) => !names.has(d)).map((d) => `${at}/nodes/${d}/: no node is called ${d}`));
+  }
+  return problems;
 }

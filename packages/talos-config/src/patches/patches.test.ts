@@ -105,10 +105,26 @@ describe('user patches in clusters/<name>/talos/patches/', () => {
     expect(result.problems).toEqual(
       expect.arrayContaining([
         'clusters/proxmox-ha/talos/patches/nodes/pve-w-9/: no node is called pve-w-9',
-        'clusters/proxmox-ha/talos/patches/worker/40-typo.yaml: breaks node pve-w-1: document 1 (v1alpha1): /machine/kubelet: unknown field "extraArgz"',
-        'clusters/proxmox-ha/talos/patches/50-twice.yaml: the patch changes v1alpha1 twice; merge those parts into one document (node pve-cp-1)',
+        'clusters/proxmox-ha/talos/patches/worker/40-typo.yaml: breaks nodes pve-w-1, pve-w-2: document 1 (v1alpha1): /machine/kubelet: unknown field "extraArgz"',
+        'clusters/proxmox-ha/talos/patches/50-twice.yaml: cannot apply to nodes pve-cp-1, pve-cp-2, pve-cp-3, pve-w-1, pve-w-2: the patch changes v1alpha1 twice; merge those parts into one document',
       ]),
     );
-    expect(result.problems.filter((p) => p.includes('40-typo.yaml')).map((p) => /node (\S+):/.exec(p)![1])).toEqual(['pve-w-1', 'pve-w-2']);
+    // One line per mistake, however many nodes it reaches.
+    expect(result.problems.filter((p) => p.includes('40-typo.yaml'))).toHaveLength(1);
+  });
+
+  it('refuses a folder the layout does not know, instead of skipping its patches', () => {
+    write('workers/60-label.yaml', 'machine:\n  nodeLabels:\n    tier: worker\n');
+    const result = renderCluster(root, cluster, bundle, createAdminClient(bundle));
+    expect(result.problems).toContain(
+      'clusters/proxmox-ha/talos/patches/workers/: not a patch folder (patches go in clusters/proxmox-ha/talos/patches/ itself, controlplane/, worker/ or nodes/<node>/); its files are not applied',
+    );
+  });
+
+  it('reads an unquoted number where Talos wants a string as its text, as Talos does', () => {
+    write('70-sysctl.yaml', 'machine:\n  sysctls:\n    net.core.somaxconn: 65535\n');
+    const result = renderCluster(root, cluster, bundle, createAdminClient(bundle));
+    expect(result.problems.filter((p) => p.includes('70-sysctl'))).toEqual([]);
+    expect((result.nodes.get('pve-w-1')![0]!.machine as Doc).sysctls['net.core.somaxconn']).toBe('65535');
   });
 });

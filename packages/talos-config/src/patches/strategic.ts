@@ -13,8 +13,19 @@ type Doc = Record<string, unknown>;
 
 export class PatchError extends Error {}
 
-/** Fields tagged `merge:"replace"` in Talos's types. */
-const REPLACED = new Set(['cluster.network.podSubnets', 'cluster.network.serviceSubnets', 'cluster.apiServer.auditPolicy']);
+/**
+ * Fields tagged `merge:"replace"` in Talos's types (v1alpha1 from its root, typed documents as `Kind:field`);
+ * the patch test checks the result against Talos's own patcher.
+ */
+const REPLACED = new Set([
+  'cluster.network.podSubnets',
+  'cluster.network.serviceSubnets',
+  'cluster.apiServer.auditPolicy',
+  'NetworkRuleConfig:ingress',
+  'NetworkRuleConfig:portSelector.ports',
+]);
+
+const child = (path: string, key: string) => (path === '' || path.endsWith(':') ? `${path}${key}` : `${path}.${key}`);
 
 /** Lists whose items merge when a key matches. */
 const MERGED_BY = new Map<string, (item: Doc) => unknown>([
@@ -39,7 +50,7 @@ function isZero(value: unknown): boolean {
 
 function mergeLists(path: string, left: unknown[], right: unknown[]): unknown[] {
   if (REPLACED.has(path)) return right.map(clean);
-  const keyOf = MERGED_BY.get(path) ?? MERGED_BY.get(path.split('.').pop()!);
+  const keyOf = MERGED_BY.get(path) ?? MERGED_BY.get(path.split(/[.:]/).pop()!);
   if (!keyOf) return [...left, ...right.map(clean)];
   const out = [...left];
   for (const item of right) {
@@ -55,7 +66,7 @@ function mergeMaps(path: string, left: Doc, right: Doc): Doc {
   const out: Doc = { ...left };
   for (const [key, value] of Object.entries(right)) {
     if (key === '$patch') continue;
-    const at = path ? `${path}.${key}` : key;
+    const at = child(path, key);
     if (isDelete(value)) {
       delete out[key];
     } else if (REPLACED.has(at)) {
@@ -94,7 +105,7 @@ export function applyPatch(docs: Doc[], patch: Doc[]): Doc[] {
       if (kind === 'v1alpha1') throw new PatchError('the config has no v1alpha1 document to patch');
       out.push(clean(patchDoc) as Doc);
     } else {
-      out[index] = mergeMaps('', out[index]!, patchDoc);
+      out[index] = mergeMaps(kind === 'v1alpha1' ? '' : `${kind}:`, out[index]!, patchDoc);
     }
   }
   return out;

@@ -84,3 +84,35 @@ export function schemaProblems(docs: Array<Record<string, unknown>>, contract: s
   });
   return problems;
 }
+
+function pointerParts(pointer: string): string[] {
+  return pointer.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+/**
+ * A number or boolean where Talos's type is a string (an unquoted `vm.max_map_count: 262144` in a patch), turned
+ * into its text, as Talos's YAML decoder does when it reads the scalar into a string field. Changes the documents
+ * in place; returns how many values it changed.
+ */
+export function coerceScalarsToStrings(docs: Array<Record<string, unknown>>, contract: string): number {
+  const { byKind } = validators(contract);
+  let changed = 0;
+  for (const doc of docs) {
+    const validate = byKind.get(documentKind(doc));
+    if (!validate || validate(doc)) continue;
+    for (const error of validate.errors ?? []) {
+      const wanted = error.params.type as string | string[] | undefined;
+      if (error.keyword !== 'type' || !(wanted === 'string' || (Array.isArray(wanted) && wanted.includes('string')))) continue;
+      const parts = pointerParts(error.instancePath);
+      const key = parts.pop();
+      const parent = parts.reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], doc) as Record<string, unknown> | undefined;
+      if (!parent || key === undefined) continue;
+      const value = parent[key];
+      if (typeof value === 'number' || typeof value === 'boolean') {
+        parent[key] = String(value);
+        changed++;
+      }
+    }
+  }
+  return changed;
+}

@@ -1,7 +1,7 @@
 // Command check runs Talos's own machine-config code (pkg/machinery, at the Talos version the examples run)
 // for the tests: it loads machine configs the way a node does and validates them in a runtime mode, generates
-// Talos's own configs from the same inputs and secrets bundle, and makes a secrets bundle the way
-// `talosctl gen secrets` does. It only calls pkg/machinery's public API; the runtime mode type is ours because
+// Talos's own configs from the same inputs and secrets bundle, applies patches with Talos's patcher, and makes a
+// secrets bundle the way `talosctl gen secrets` does. It only calls pkg/machinery's public API; the runtime mode type is ours because
 // Talos's own lives under internal/ (same semantics: metal installs, container does not).
 package main
 
@@ -15,6 +15,7 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/generate"
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
@@ -150,6 +151,44 @@ func generateConfigs(args []string) error {
 	return nil
 }
 
+// patch applies patch files to a config with Talos's own patcher (as `talosctl machineconfig patch` does) and
+// prints the result without comments.
+func patch(args []string) error {
+	fs := flag.NewFlagSet("patch", flag.ExitOnError)
+	base := fs.String("config", "", "the machine config to patch")
+	_ = fs.Parse(args)
+	data, err := os.ReadFile(*base)
+	if err != nil {
+		return err
+	}
+	patches := make([]configpatcher.Patch, 0, fs.NArg())
+	for _, file := range fs.Args() {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		p, err := configpatcher.LoadPatch(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		patches = append(patches, p)
+	}
+	out, err := configpatcher.Apply(configpatcher.WithBytes(data), patches)
+	if err != nil {
+		return err
+	}
+	cfg, err := out.Config()
+	if err != nil {
+		return err
+	}
+	encoded, err := cfg.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(encoded)
+	return err
+}
+
 // genSecrets writes a bundle as `talosctl gen secrets` does (same constructor, clock and encoding).
 func genSecrets(args []string) error {
 	fs := flag.NewFlagSet("gen-secrets", flag.ExitOnError)
@@ -173,10 +212,10 @@ func genSecrets(args []string) error {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: check validate|generate|gen-secrets [flags]")
+		fmt.Fprintln(os.Stderr, "usage: check validate|generate|gen-secrets|patch [flags]")
 		os.Exit(2)
 	}
-	commands := map[string]func([]string) error{"validate": validate, "generate": generateConfigs, "gen-secrets": genSecrets}
+	commands := map[string]func([]string) error{"validate": validate, "generate": generateConfigs, "gen-secrets": genSecrets, "patch": patch}
 	command, ok := commands[os.Args[1]]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "unknown command %q\n", os.Args[1])
