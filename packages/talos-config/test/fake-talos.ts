@@ -57,6 +57,8 @@ export class FakeTalosNode {
   mode: 'maintenance' | 'configured';
   config: string | undefined;
   applyCalls: Array<{ mode: string; dryRun: boolean }> = [];
+  /** When set, the health check reports this failure. */
+  healthFailure?: string;
   /** The bytes EtcdSnapshot streams; `fault: 'abort'` ends the stream with an error halfway through. */
   snapshot: { bytes: () => Buffer; fault?: 'abort' } | undefined;
   /** Who asked for a snapshot, by the roles of their certificate. */
@@ -162,7 +164,10 @@ export class FakeTalosNode {
           const problem = this.authorize(call);
           if (problem) return call.destroy(Object.assign(new Error(problem), denied(problem)));
           if (!this.state.etcdMembers.length) return call.destroy(Object.assign(new Error('etcd is not running'), { code: grpc.status.UNAVAILABLE }));
-          for (const message of ['discovered nodes', 'waiting for etcd to be healthy: OK', 'waiting for all k8s nodes to report ready: OK']) call.write({ metadata, message });
+          for (const message of ['discovered nodes', 'waiting for etcd to be healthy: OK']) call.write({ metadata, message });
+          // Talos reports a failed check as a message whose metadata carries the error, and keeps the stream open.
+          if (this.healthFailure) return void call.write({ metadata: { ...metadata, error: this.healthFailure }, message: 'waiting for all k8s nodes to report ready' });
+          call.write({ metadata, message: 'waiting for all k8s nodes to report ready: OK' });
           call.end();
         },
       },

@@ -56,6 +56,23 @@ describe('the Talos API client against a Talos API server over real TLS', () => 
     }
   });
 
+  it("rejects with the node's reason when its health check reports a failure, and passes when it does not", async () => {
+    const state = { ...sharedState(), etcdMembers: ['cp-1'] };
+    const fake = new FakeTalosNode({ name: 'cp-1', ip: '10.9.0.11', controlPlane: true, talosVersion: 'v1.13.9' }, bundle, state, () => '', 'configured');
+    await fake.start();
+    const client = connect(fake, { mode: 'mtls', ca: bundle.certs.os.crt, ...admin });
+    try {
+      const seen: string[] = [];
+      await client.healthCheck(['10.9.0.11'], [], 5, (m) => seen.push(m));
+      expect(seen.at(-1)).toBe('waiting for all k8s nodes to report ready: OK');
+      fake.healthFailure = 'node pi-w-1 is not ready';
+      await expect(client.healthCheck(['10.9.0.11'], [], 5, () => {})).rejects.toThrow('health check on 10.9.0.11: node pi-w-1 is not ready');
+    } finally {
+      client.close();
+      await fake.stop();
+    }
+  });
+
   it('refuses a client certificate whose extended key usage is not exactly ClientAuth', async () => {
     const fake = node('configured');
     await fake.start();

@@ -97,9 +97,25 @@ export class TalosClient {
     return new Promise((resolve, reject) => {
       const call = (client as unknown as Record<string, Streaming>)[method]!.bind(client);
       const stream = call(request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs });
-      stream.on('data', (message: T) => onMessage(message));
-      stream.on('error', (error: grpc.ServiceError) => reject(new TalosApiError(`${method} on ${this.target.serverName}: ${error.details || error.message}`, error.code)));
-      stream.on('end', () => resolve());
+      // A message the caller refuses (a failed health check, a chunk it cannot write) ends the call: the error
+      // rejects this promise instead of escaping from the stream's listener.
+      let failed = false;
+      stream.on('data', (message: T) => {
+        if (failed) return;
+        try {
+          onMessage(message);
+        } catch (error) {
+          failed = true;
+          stream.cancel();
+          reject(error);
+        }
+      });
+      stream.on('error', (error: grpc.ServiceError) => {
+        if (!failed) reject(new TalosApiError(`${method} on ${this.target.serverName}: ${error.details || error.message}`, error.code));
+      });
+      stream.on('end', () => {
+        if (!failed) resolve();
+      });
     });
   }
 
@@ -146,7 +162,7 @@ export class TalosClient {
   async healthCheck(controlPlanes: string[], workers: string[], waitSeconds: number, onProgress: (message: string) => void): Promise<void> {
     const request = { waitTimeout: { seconds: String(waitSeconds), nanos: 0 }, clusterInfo: { controlPlaneNodes: controlPlanes, workerNodes: workers, forceEndpoint: '' } };
     await this.stream<{ message: string; metadata?: { error?: string } }>(this.cluster, 'healthCheck', request, (waitSeconds + 30) * 1000, (progress) => {
-      if (progress.metadata?.error) throw new TalosApiError(progress.metadata.error);
+      if (progress.metadata?.error) throw new TalosApiError(`health check on ${this.target.serverName}: ${progress.metadata.error}`);
       onProgress(progress.message);
     });
   }
