@@ -106,6 +106,11 @@ export function nodeTaints(cluster: Cluster, node: ClusterNode): Array<{ key: st
   return taints;
 }
 
+/** The Kubernetes API address the operator's kubeconfig and apply use (kubeconfigEndpoint, else the nodes' endpoint). */
+export function kubeconfigServer(cluster: Cluster): string {
+  return cluster.kubeconfigEndpoint?.replace(/\/+$/, '') ?? apiEndpoint(cluster);
+}
+
 export function grafanaHost(cluster: Cluster): string {
   return cluster.features.observability.grafanaHost ?? `grafana.${cluster.domain}`;
 }

@@ -17,6 +17,7 @@ export {
   kubernetesVersion,
   n8nHost,
   grafanaHost,
+  kubeconfigServer,
   talosLogEndpoint,
   TALOS_LOG_PORT,
   loadBalancerPool,

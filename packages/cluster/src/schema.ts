@@ -275,6 +275,12 @@ export const ClusterSchema = z.strictObject({
     .url({ protocol: /^https$/, error: 'must be an https:// URL such as https://10.0.1.10:6443' })
     .optional()
     .describe('Kubernetes API endpoint; defaults to the VIP or the only control plane, port 6443.'),
+  kubeconfigEndpoint: z
+    .url({ protocol: /^https$/, error: 'must be an https:// URL such as https://127.0.0.1:6444' })
+    .optional()
+    .describe(
+      'Where kubectl on your machine reaches the Kubernetes API when that is not `endpoint`: a port Docker publishes for Talos in Docker (https://127.0.0.1:6444 keeps clear of kind), or a forwarded port. The nodes keep `endpoint`; the kubeconfig and apply use this, and its host is added to the API certificate.',
+    ),
   controlPlane: z.strictObject({ allowWorkloads: enabled(false).describe('Schedule ordinary pods on control planes too.') }).prefault({}),
   network: Network,
   nodes: z.array(Node).min(1, 'must list at least one node'),

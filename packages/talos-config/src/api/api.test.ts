@@ -158,6 +158,20 @@ describe('apply: from nodes in maintenance mode to a running cluster (a real kub
     expect(nodes.map((n) => n.applyCalls.filter((c) => !c.dryRun).length)).toEqual(applied);
   });
 
+  it('with the API published on another address (Talos in Docker), points the kubeconfig there and leaves the nodes on their endpoint', async () => {
+    const published = `https://127.0.0.1:${kubernetes.apiPort}`;
+    const cluster = { ...context.cluster, kubeconfigEndpoint: published };
+    const report = await applyCluster({ ...context, cluster });
+    expect(report.problems).toEqual([]);
+    const credentials = kubeCredentialsFromKubeconfig(report.kubeconfig!);
+    expect(credentials.server).toBe(published);
+    // Straight to the published port, no address map: the API certificate must name 127.0.0.1.
+    expect((await kubeGet(credentials, '/api/v1/nodes', (host, port) => ({ host, port }))).status).toBe(200);
+    const [config] = renderDocuments({ cluster, bundle, node: cluster.nodes[0]! }) as Array<Record<string, any>>;
+    expect(config!.cluster.controlPlane.endpoint).toBe(`https://${cpIp}:6443`);
+    expect(config!.cluster.apiServer.certSANs).toContain('127.0.0.1');
+  });
+
   it('a dry run shows which nodes would change, and changes none', async () => {
     const before = context.configs.get('w-1')!;
     context.configs.set('w-1', `${before}# new config\n`);

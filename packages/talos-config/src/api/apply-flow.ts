@@ -1,7 +1,7 @@
-import { apiEndpoint, controlPlanes, workers, type Cluster, type ClusterNode } from '@groundwork/cluster';
+import { controlPlanes, kubeconfigServer, workers, type Cluster, type ClusterNode } from '@groundwork/cluster';
 import { formatDuration, type Address, type Logger } from '@groundwork/kit';
 import { TalosApiError, TalosClient, type ApplyMode, type Credentials } from './client.ts';
-import { kubeCredentialsFromKubeconfig, kubeGet, type KubeCredentials } from './kube.ts';
+import { kubeCredentialsFromKubeconfig, kubeGet, withServer, type KubeCredentials } from './kube.ts';
 import { extractFromTarGz } from './tar.ts';
 import { PORTS } from '../versions.ts';
 
@@ -147,12 +147,15 @@ export async function applyCluster(ctx: ApplyContext): Promise<ApplyReport> {
   report.bootstrap = await bootstrapOnce(ctx, first);
   // Talos runs kube-apiserver with anonymous requests refused, so readiness is asked for with the admin
   // kubeconfig, which Talos hands out from the machine config before the API server is up.
-  const kubeconfig = await waitFor(ctx, `fetching the admin kubeconfig from ${first.name}`, ctx.timeouts.nodeMs, () =>
+  const fetched = await waitFor(ctx, `fetching the admin kubeconfig from ${first.name}`, ctx.timeouts.nodeMs, () =>
     withClient(ctx, first, ctx.mtls, async (c) => extractFromTarGz(await c.kubeconfigArchive(), 'kubeconfig').toString('utf8')),
   );
+  // Talos writes the nodes' endpoint into it; from the operator's machine the API may be elsewhere
+  // (kubeconfigEndpoint: a port Docker publishes).
+  const kubeconfig = ctx.cluster.kubeconfigEndpoint ? withServer(fetched, kubeconfigServer(ctx.cluster)) : fetched;
   const admin = kubeCredentialsFromKubeconfig(kubeconfig);
   // The server must prove itself with the cluster's CA from the bundle, whatever the kubeconfig says.
-  const kube: KubeCredentials = { ...admin, server: admin.server || apiEndpoint(ctx.cluster), ca: ctx.kubernetesCa };
+  const kube: KubeCredentials = { ...admin, server: admin.server || kubeconfigServer(ctx.cluster), ca: ctx.kubernetesCa };
   await waitFor(ctx, `waiting for the Kubernetes API at ${kube.server} to be ready`, ctx.timeouts.kubernetesMs, async () => {
     const response = await kubeGet(kube, '/readyz', ctx.resolve, ctx.timeouts.callMs);
     if (response.status === 200) return true;

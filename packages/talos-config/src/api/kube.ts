@@ -1,6 +1,6 @@
 import { request } from 'node:https';
 import { isIP } from 'node:net';
-import { parse } from 'yaml';
+import { parse, parseDocument } from 'yaml';
 import type { Address } from '@groundwork/kit';
 
 /**
@@ -34,6 +34,14 @@ export function kubeCredentialsFromKubeconfig(text: string): KubeCredentials {
     ...(user?.user['client-certificate-data'] ? { cert: data(user.user['client-certificate-data'])! } : {}),
     ...(user?.user['client-key-data'] ? { key: data(user.user['client-key-data'])! } : {}),
   };
+}
+
+/** The kubeconfig with every cluster's server set to `server` (Talos hands it out with the nodes' endpoint). */
+export function withServer(text: string, server: string): string {
+  const doc = parseDocument(text);
+  const clusters = doc.get('clusters') as { items?: Array<{ getIn(path: string[]): unknown; setIn(path: string[], value: unknown): void }> } | undefined;
+  for (const item of clusters?.items ?? []) if (item.getIn(['cluster', 'server']) !== undefined) item.setIn(['cluster', 'server'], server);
+  return doc.toString({ lineWidth: 0 });
 }
 
 export interface KubeResponse {

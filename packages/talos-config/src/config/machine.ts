@@ -28,10 +28,11 @@ type Doc = Record<string, unknown>;
 
 const b64 = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
 
-/** The API endpoint's host, the VIP and every control-plane address, in that order, without repeats. */
+/** The API endpoint's host, the VIP, every control-plane address and the kubeconfig's host, in that order, without repeats. */
 export function certSans(cluster: Cluster): string[] {
   const endpointHost = new URL(apiEndpoint(cluster)).hostname;
-  const sans = [endpointHost, cluster.network.vip?.address, ...controlPlanes(cluster).map((n) => n.ip)].filter((s): s is string => Boolean(s));
+  const kubeconfigHost = cluster.kubeconfigEndpoint ? new URL(cluster.kubeconfigEndpoint).hostname.replace(/^\[|\]$/g, '') : undefined;
+  const sans = [endpointHost, cluster.network.vip?.address, ...controlPlanes(cluster).map((n) => n.ip), kubeconfigHost].filter((s): s is string => Boolean(s));
   return [...new Set(sans)];
 }
 
