@@ -4,6 +4,7 @@ import type { PemPair, SecretsBundle } from './bundle/bundle.ts';
 import { buildTalosconfig, talosconfigToYaml } from './bundle/talosconfig.ts';
 import { documentsToYaml, renderDocuments, type Documents } from './config/render.ts';
 import { nodeImages } from './config/platform.ts';
+import { factoryUrl, unregistered } from './factory/schematics.ts';
 import { PatchError, applyPatch } from './patches/strategic.ts';
 import { patchesFor, unknownPatchFolders } from './patches/load.ts';
 import { coerceScalarsToStrings, schemaProblems } from './validate/schema.ts';
@@ -85,6 +86,10 @@ export function bootMedia(cluster: LoadedCluster): string {
   for (const node of cluster.config.nodes) {
     const images = nodeImages(cluster.config, node);
     lines.push(`| ${node.name} | ${node.platform} | ${nodeArch(node)} | ${images.bootMedia} | ${images.installer} | ${images.schematicId} |`);
+  }
+  const pending = unregistered(cluster, factoryUrl({}));
+  if (pending.length) {
+    lines.push('', `Not registered with the Image Factory yet (its images and installers answer 404 until then): ${pending.map((p) => `${p.id.slice(0, 12)}… for ${p.nodes.join(', ')}`).join('; ')}. \`npx gw-talos schematics --cluster=${cluster.name}\` registers them (talos-config apply does it first too).`);
   }
   const pis = cluster.config.nodes.filter((n) => n.platform === 'rpi4');
   if (pis.length) {

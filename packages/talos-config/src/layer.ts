@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { factoryUrl, registerSchematics } from './factory/schematics.ts';
 import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, kubeconfigPath, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
 import type { ClusterOutcome, LoadedCluster } from '@groundwork/cluster';
 import { LAYER, renderCluster } from './cluster-render.ts';
@@ -112,6 +113,9 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
       pollMs: ms('GROUNDWORK_POLL_MS', 5_000),
     },
   };
+  // An installer from the Image Factory exists only once its schematic is registered.
+  const schematics = await registerSchematics(cluster, { factory: factoryUrl(env), dryRun: options.dryRun, log: context.log });
+  if (schematics.problems.length) return { problems: schematics.problems };
   const report = await applyCluster(context);
   if (report.kubeconfig) writeFileAtomic(kubeconfigPath(root, cluster.name), report.kubeconfig, { mode: PRIVATE_FILE_MODE });
   const counts = Object.values(report.nodes).reduce<Record<string, number>>((acc, outcome) => ({ ...acc, [outcome]: (acc[outcome] ?? 0) + 1 }), {});

@@ -12,6 +12,7 @@ import { bundleFromYaml, bundleToYaml, createAdminClient, generateBundle } from 
 import { bundlePath, clientPath, hasBundle, readBundle, writeBundle, writeClient } from './bundle/store.ts';
 import { checkBundle } from './pki/inspect.ts';
 import { bootMedia } from './cluster-render.ts';
+import { factoryUrl, registerSchematics, schematicsNeeded } from './factory/schematics.ts';
 import { applyMode, applyTalos } from './layer.ts';
 
 const log = createLogger('gw-talos');
@@ -26,6 +27,7 @@ const spec = {
     '  import         take a talosctl secrets.yaml (--from=FILE) as the cluster\'s bundle',
     '  export         write the bundle as talosctl secrets.yaml (stdout, or --output=FILE with mode 0600)',
     '  boot-media     what to flash or boot on each node (Image Factory URLs)',
+    '  schematics     register the nodes\' Image Factory schematics (apply does it too) and remember them',
     '  apply          like `nx run talos-config:apply`, with --mode and --dry-run',
   ].join('\n'),
   options: {
@@ -33,9 +35,9 @@ const spec = {
     from: { type: 'string', valueName: 'FILE', description: 'import: a talosctl secrets.yaml.' },
     output: { type: 'string', valueName: 'FILE', description: 'export: write here (mode 0600) instead of stdout.' },
     mode: { type: 'string', valueName: 'MODE', description: 'apply: auto, no-reboot, reboot, staged or try (default auto).' },
-    'dry-run': { type: 'boolean', description: 'apply: show which nodes would change, change nothing.' },
+    'dry-run': { type: 'boolean', description: 'apply, schematics: show what would change, change nothing.' },
   },
-  positionals: { name: 'COMMAND', description: 'init, rotate-client, import, export, boot-media or apply', min: 1, max: 1 },
+  positionals: { name: 'COMMAND', description: 'init, rotate-client, import, export, boot-media, schematics or apply', min: 1, max: 1 },
 } as const;
 
 export function main(argv: string[]): Promise<number> {
@@ -48,6 +50,13 @@ export function main(argv: string[]): Promise<number> {
       const cluster = loadCluster(root, options.cluster);
       if (command === 'boot-media') {
         process.stdout.write(bootMedia(cluster));
+        return 0;
+      }
+      if (command === 'schematics') {
+        const factory = factoryUrl(process.env);
+        const outcome = await registerSchematics(cluster, { factory, dryRun: options['dry-run'] ?? false, log });
+        if (outcome.problems.length) throw new ProblemList(`registering ${cluster.name}'s schematics failed:`, outcome.problems);
+        log.ok(`${cluster.name}: ${outcome.registered.length} schematic(s) registered, ${schematicsNeeded(cluster).length - outcome.registered.length} already known to ${factory}`);
         return 0;
       }
       const services = await clusterKeyServices(cluster);

@@ -101,8 +101,9 @@ export const GO_FAMILIES: readonly GoFamily[] = [
     ldflags: (v) => [`-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-${v}`],
   },
   { family: 'otelcol', module: 'go.opentelemetry.io/collector/otelcol', programs: { otelcol: 'groundwork.dev/tools/otelcol/collector' }, ldflags: (v) => [`-X main.version=${v.replace(/^v/, '')}`], tags: ['grpcnotrace'] },
-  // Talos's machine-config code under a small main of ours (tools/go/talos/check/main.go): load, validate, generate.
-  { family: 'talos', module: 'github.com/siderolabs/talos/pkg/machinery', programs: { 'talos-check': 'groundwork.dev/tools/talos/check' } },
+  // Talos's machine-config code under a small main of ours (tools/go/talos/check/main.go): load, validate, generate,
+  // patch; and the Image Factory's schematic API as a stand-in (tools/go/talos/factory/main.go).
+  { family: 'talos', module: 'github.com/siderolabs/talos/pkg/machinery', programs: { 'talos-check': 'groundwork.dev/tools/talos/check', 'image-factory-standin': 'groundwork.dev/tools/talos/factory' } },
   // The generic operator (images/operator: the binary picks its default IPAM mode from its own name).
   { family: 'cilium', module: 'github.com/cilium/cilium', programs: { 'cilium-operator-generic': 'github.com/cilium/cilium/operator' }, tags: ['osusergo', 'ipam_provider_operator'] },
 ];
