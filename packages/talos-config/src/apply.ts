@@ -5,7 +5,8 @@ import { LAYER, applyMode, applyTalos } from './layer.ts';
 
 /**
  * Nx runs this with --cluster only; the apply mode and a dry run come from the environment
- * (GROUNDWORK_TALOS_APPLY_MODE=auto|no-reboot|reboot|staged|try, GROUNDWORK_DRY_RUN=1) or from gw-talos apply.
+ * (GROUNDWORK_TALOS_APPLY_MODE=auto|no-reboot|reboot|staged|try, GROUNDWORK_DRY_RUN=1, and
+ * GROUNDWORK_MAINTENANCE_ADDRESSES=node=ip,… for fresh machines at DHCP addresses) or from gw-talos apply.
  */
 export const main = (argv: string[]) =>
   runLayerScript(

@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initClusterKey, syncSopsConfig } from '@groundwork/secrets-sops';
 import { listClusters } from '@groundwork/kit';
 import { loadCluster } from '@groundwork/cluster';
-import { isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
+import { exampleCluster, isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
 import { main as talos } from './talos-cli.ts';
 import { main as generate } from './generate.ts';
 import { main as verify } from './verify.ts';
 import { main as apply } from './apply.ts';
+import { maintenanceAddresses } from './layer.ts';
 import { bundleFromYaml, type SecretsBundle } from './bundle/bundle.ts';
 import { FakeTalosNode, adminKubeconfig, sharedState } from '../test/fake-talos.ts';
 import { TalosKubernetes } from '../test/talos-kubernetes.ts';
@@ -151,5 +152,20 @@ describe('the example clusters', () => {
       expect(first.files.length, name).toBe(cluster.config.nodes.length + 2);
       expect(second.files.map((f) => [f.path, Buffer.from(f.data).toString('base64')])).toEqual(first.files.map((f) => [f.path, Buffer.from(f.data).toString('base64')]));
     }
+  });
+});
+
+describe('maintenance addresses for fresh machines (--maintenance, GROUNDWORK_MAINTENANCE_ADDRESSES)', () => {
+  it('takes NODE=IP pairs and names every mistake', () => {
+    const cluster = exampleCluster('pi-fleet');
+    expect(maintenanceAddresses('pi-cp-1=192.168.1.150, pi-w-1=192.168.1.151', cluster)).toEqual({
+      addresses: new Map([['pi-cp-1', '192.168.1.150'], ['pi-w-1', '192.168.1.151']]),
+      problems: [],
+    });
+    expect(maintenanceAddresses('pi-w-9=192.168.1.9,pi-w-1=dhcp-host,pi-w-2', cluster).problems).toEqual([
+      '--maintenance: pi-fleet has no node pi-w-9',
+      '--maintenance: dhcp-host (for pi-w-1) is not an IP address',
+      '--maintenance: "pi-w-2" is not NODE=ADDRESS',
+    ]);
   });
 });

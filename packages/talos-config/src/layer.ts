@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { factoryUrl, registerSchematics } from './factory/schematics.ts';
@@ -82,6 +83,22 @@ export interface ApplyOptions {
   mode: ApplyMode;
   dryRun: boolean;
   env: NodeJS.ProcessEnv;
+  /** `node=address,…`: where fresh machines answer in maintenance mode (their DHCP addresses). */
+  maintenance?: string;
+}
+
+/** `cp-1=192.168.1.50,w-1=192.168.1.51` as node name to address, each node and address checked. */
+export function maintenanceAddresses(text: string | undefined, cluster: LoadedCluster): { addresses: Map<string, string>; problems: string[] } {
+  const addresses = new Map<string, string>();
+  const problems: string[] = [];
+  for (const item of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, address, ...rest] = item.split('=');
+    if (!name || !address || rest.length) problems.push(`--maintenance: "${item}" is not NODE=ADDRESS`);
+    else if (!cluster.config.nodes.some((n) => n.name === name)) problems.push(`--maintenance: ${cluster.name} has no node ${name}`);
+    else if (!isIP(address)) problems.push(`--maintenance: ${address} (for ${name}) is not an IP address`);
+    else addresses.set(name, address);
+  }
+  return { addresses, problems };
 }
 
 /** Pushes the rendered configs, bootstraps once, waits for Kubernetes, and keeps the kubeconfig (0600). */
@@ -96,6 +113,8 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
     configs.set(node.name, readFileSync(path, 'utf8'));
   }
   const env = options.env;
+  const maintenance = maintenanceAddresses(options.maintenance ?? env.GROUNDWORK_MAINTENANCE_ADDRESSES, cluster);
+  if (maintenance.problems.length) return { problems: maintenance.problems };
   const ms = (name: string, fallback: number) => Number(env[name] ?? fallback);
   const context: ApplyContext = {
     cluster: cluster.config,
@@ -106,6 +125,7 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
     log: createLogger(`${LAYER}:apply`),
     mode: options.mode,
     dryRun: options.dryRun,
+    maintenanceAddresses: maintenance.addresses,
     timeouts: {
       callMs: ms('GROUNDWORK_TALOS_CALL_TIMEOUT_MS', 15_000),
       nodeMs: ms('GROUNDWORK_TALOS_NODE_TIMEOUT_MS', 900_000),

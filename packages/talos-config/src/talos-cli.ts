@@ -36,6 +36,7 @@ const spec = {
     output: { type: 'string', valueName: 'FILE', description: 'export: write here (mode 0600) instead of stdout.' },
     mode: { type: 'string', valueName: 'MODE', description: 'apply: auto, no-reboot, reboot, staged or try (default auto).' },
     'dry-run': { type: 'boolean', description: 'apply, schematics: show what would change, change nothing.' },
+    maintenance: { type: 'string', valueName: 'NODE=IP,…', description: 'apply: where fresh machines answer in maintenance mode (their DHCP addresses).' },
   },
   positionals: { name: 'COMMAND', description: 'init, rotate-client, import, export, boot-media, schematics or apply', min: 1, max: 1 },
 } as const;
@@ -93,7 +94,7 @@ export function main(argv: string[]): Promise<number> {
       }
       if (command === 'apply') {
         await assertNoExampleKey(root, cluster);
-        const outcome = await applyTalos(root, cluster, { mode: applyMode(options.mode), dryRun: options['dry-run'] ?? false, env: process.env });
+        const outcome = await applyTalos(root, cluster, { mode: applyMode(options.mode), dryRun: options['dry-run'] ?? false, env: process.env, ...(options.maintenance ? { maintenance: options.maintenance } : {}) });
         if (outcome.problems.length) throw new ProblemList(`apply of ${cluster.name} failed:`, outcome.problems);
         log.ok(`${cluster.name}: ${outcome.summary}`);
         return 0;

@@ -98,6 +98,7 @@ describe('apply: from nodes in maintenance mode to a running cluster (a real kub
   let nodes: FakeTalosNode[];
   let kubernetes: TalosKubernetes;
   let context: ApplyContext;
+  let kubeconfig = '';
   const lines: string[] = [];
 
   beforeAll(async () => {
@@ -105,7 +106,7 @@ describe('apply: from nodes in maintenance mode to a running cluster (a real kub
     kubernetes = await TalosKubernetes.create();
     state = sharedState(kubernetes);
     const cluster = validateClusterText(labClusterYaml({ workers: 2, recipients: ['age13tsk788v92sf0jaq5mn486vmru35cr3qhdqnhyf9c6xmjy6gmg4spm3yx3'] }), 'cluster.yaml').config!;
-    const kubeconfig = adminKubeconfig(bundle, 'lab', `https://${cpIp}:6443`);
+    kubeconfig = adminKubeconfig(bundle, 'lab', `https://${cpIp}:6443`);
     nodes = cluster.nodes.map((n) => new FakeTalosNode({ name: n.name, ip: n.ip, controlPlane: n.role === 'controlplane', talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig));
     for (const fake of nodes) await fake.start();
     const map = new Map<string, Address>(nodes.map((fake) => [`${fake.spec.ip}:50000`, { host: '127.0.0.1', port: fake.port }]));
@@ -188,7 +189,33 @@ describe('apply: from nodes in maintenance mode to a running cluster (a real kub
     await nodes[2]!.stop();
     const report = await applyCluster(context);
     expect(report.nodes['w-2']).toBe('unreachable');
-    expect(report.problems).toEqual(['w-2 (10.9.0.22:50000) does not answer: is it powered on and on the network?']);
+    expect(report.problems).toEqual(['w-2 (10.9.0.22:50000) does not answer: is it powered on and on the network? A fresh machine answers at its DHCP address: give it with --maintenance=w-2=<address>']);
     await nodes[2]!.start(nodes[2]!.port);
+  });
+
+  it('installs a fresh machine where DHCP put it, and finds it at its own address once it reboots into its config', async () => {
+    const dhcp = '192.168.77.9';
+    const w2 = context.cluster.nodes.find((n) => n.name === 'w-2')!;
+    await nodes[2]!.stop();
+    // A new machine for w-2, booted without config: it answers only at its DHCP address until it is installed.
+    const fresh = new FakeTalosNode({ name: 'w-2', ip: w2.ip, controlPlane: false, talosVersion: 'v1.13.9' }, bundle, state, () => kubeconfig, 'maintenance');
+    await fresh.start();
+    const nowhere = { host: '127.0.0.1', port: 9 };
+    const resolve = (host: string, port: number): Address => {
+      if (port === 50000 && host === dhcp) return fresh.mode === 'maintenance' ? { host: '127.0.0.1', port: fresh.port } : nowhere;
+      if (port === 50000 && host === w2.ip) return fresh.mode === 'configured' ? { host: '127.0.0.1', port: fresh.port } : nowhere;
+      return context.resolve(host, port);
+    };
+    try {
+      const report = await applyCluster({ ...context, resolve, maintenanceAddresses: new Map([['w-2', dhcp]]) });
+      expect(report.problems).toEqual([]);
+      expect(report.nodes).toEqual({ 'cp-1': 'unchanged', 'w-1': 'unchanged', 'w-2': 'installed' });
+      expect(fresh.mode).toBe('configured');
+      expect(fresh.config).toBe(context.configs.get('w-2'));
+      expect(lines.join('')).toContain(`w-2: in maintenance mode at ${dhcp}; it comes back at ${w2.ip} with its config`);
+    } finally {
+      await fresh.stop();
+      await nodes[2]!.start(nodes[2]!.port);
+    }
   });
 });

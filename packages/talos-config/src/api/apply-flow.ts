@@ -24,6 +24,11 @@ export interface ApplyContext {
   mode: ApplyMode;
   dryRun: boolean;
   timeouts: { callMs: number; nodeMs: number; kubernetesMs: number; pollMs: number };
+  /**
+   * Where a node booted without a config answers, by node name, when that is not its address in the cluster
+   * file (a fresh machine in maintenance mode has whatever address DHCP gave it).
+   */
+  maintenanceAddresses?: Map<string, string>;
 }
 
 export type NodeOutcome = 'unchanged' | 'applied' | 'installed' | 'would change' | 'unreachable';
@@ -35,13 +40,13 @@ export interface ApplyReport {
   problems: string[];
 }
 
-function client(ctx: ApplyContext, node: ClusterNode, credentials: Credentials): TalosClient {
-  const target = ctx.resolve(node.ip, PORTS.apid);
-  return new TalosClient({ ...target, serverName: node.ip }, credentials, { timeoutMs: ctx.timeouts.callMs });
+function client(ctx: ApplyContext, address: string, credentials: Credentials): TalosClient {
+  const target = ctx.resolve(address, PORTS.apid);
+  return new TalosClient({ ...target, serverName: address }, credentials, { timeoutMs: ctx.timeouts.callMs });
 }
 
-async function withClient<T>(ctx: ApplyContext, node: ClusterNode, credentials: Credentials, use: (client: TalosClient) => Promise<T>): Promise<T> {
-  const talos = client(ctx, node, credentials);
+async function withClient<T>(ctx: ApplyContext, node: ClusterNode, credentials: Credentials, use: (client: TalosClient) => Promise<T>, address = node.ip): Promise<T> {
+  const talos = client(ctx, address, credentials);
   try {
     return await use(talos);
   } finally {
@@ -55,31 +60,42 @@ const TLS_REJECTED = /certificate|self.signed|handshake|SSL|TLS|unable to verify
  * A node that answers with our CA is configured; one whose certificate our CA does not sign but which answers
  * without a client certificate is in maintenance mode (booted without config); anything else is unreachable.
  */
-async function probe(ctx: ApplyContext, node: ClusterNode): Promise<'configured' | 'maintenance' | 'unreachable'> {
+async function probe(ctx: ApplyContext, node: ClusterNode, address = node.ip): Promise<'configured' | 'maintenance' | 'unreachable'> {
   try {
-    await withClient(ctx, node, ctx.mtls, (c) => c.version());
+    await withClient(ctx, node, ctx.mtls, (c) => c.version(), address);
     return 'configured';
   } catch (error) {
     if (!TLS_REJECTED.test((error as Error).message)) return 'unreachable';
   }
   try {
-    await withClient(ctx, node, { mode: 'maintenance' }, (c) => c.version());
+    await withClient(ctx, node, { mode: 'maintenance' }, (c) => c.version(), address);
     return 'maintenance';
   } catch {
     return 'unreachable';
   }
 }
 
+/** Where the node answers now: its own address, or, for a fresh machine, the maintenance address given for it. */
+async function locate(ctx: ApplyContext, node: ClusterNode): Promise<{ state: 'configured' | 'maintenance' | 'unreachable'; address: string }> {
+  const own = await probe(ctx, node);
+  const other = ctx.maintenanceAddresses?.get(node.name);
+  if (own !== 'unreachable' || !other || other === node.ip) return { state: own, address: node.ip };
+  const there = await probe(ctx, node, other);
+  // A machine already configured answers on its own address; one that answers configured elsewhere is not this node.
+  return there === 'maintenance' ? { state: there, address: other } : { state: 'unreachable', address: node.ip };
+}
+
 const unchanged = (details: string) => /no changes/i.test(details);
 
 async function configureNode(ctx: ApplyContext, node: ClusterNode): Promise<NodeOutcome> {
   const data = Buffer.from(ctx.configs.get(node.name) ?? '', 'utf8');
-  const state = await probe(ctx, node);
+  const { state, address } = await locate(ctx, node);
   if (state === 'unreachable') return 'unreachable';
   if (state === 'maintenance') {
     if (ctx.dryRun) return 'would change';
-    // In maintenance mode the node installs Talos with this config and reboots into it.
-    await withClient(ctx, node, { mode: 'maintenance' }, (c) => c.applyConfiguration(data, 'AUTO'));
+    if (address !== node.ip) ctx.log.info(`${node.name}: in maintenance mode at ${address}; it comes back at ${node.ip} with its config`);
+    // In maintenance mode the node installs Talos with this config and reboots into it, at its own address.
+    await withClient(ctx, node, { mode: 'maintenance' }, (c) => c.applyConfiguration(data, 'AUTO'), address);
     return 'installed';
   }
   return withClient(ctx, node, ctx.mtls, async (mtls) => {
@@ -137,7 +153,10 @@ export async function applyCluster(ctx: ApplyContext): Promise<ApplyReport> {
     const outcome = await ctx.log.progress(`${node.name} (${node.ip}): applying its config`, () => configureNode(ctx, node));
     report.nodes[node.name] = outcome;
     ctx.log.info(`${node.name}: ${outcome}`);
-    if (outcome === 'unreachable') report.problems.push(`${node.name} (${node.ip}:${PORTS.apid}) does not answer: is it powered on and on the network?`);
+    if (outcome === 'unreachable') {
+      const other = ctx.maintenanceAddresses?.get(node.name);
+      report.problems.push(`${node.name} (${node.ip}:${PORTS.apid}${other ? `, or ${other} in maintenance mode` : ''}) does not answer: is it powered on and on the network?${other ? '' : ' A fresh machine answers at its DHCP address: give it with --maintenance=' + node.name + '=<address>'}`);
+    }
   }
   if (ctx.dryRun || report.problems.length) return report;
   for (const node of ordered.filter((n) => report.nodes[n.name] === 'installed')) {
