@@ -51,6 +51,13 @@ export function checkLocalStorage(
       warning(`${at}.match`, 'does not exclude the system disk: add && !system_disk, or Talos may carve the volume out of free space on the boot disk');
     }
   }
+  cluster.nodes.forEach((node, i) => {
+    if (!node.ephemeralDisk) return;
+    const at = `nodes[${i}].ephemeralDisk`;
+    if (node.platform === 'docker') error(at, 'Talos in Docker keeps /var in a Docker volume; remove it');
+    for (const field of unknownDiskFields(node.ephemeralDisk.match)) error(`${at}.match`, `disk.${field} is not a field of a Talos disk (fields: ${DISK_FIELDS.join(', ')})`);
+    if (!/(?<![\w.])system_disk(?!\w)/.test(node.ephemeralDisk.match)) warning(`${at}.match`, 'does not exclude the system disk: add && !system_disk, or /var stays where it is');
+  });
   if (withDisk.length === 0 || !storage.enabled || localStorageVolumeName(cluster) !== undefined) return;
   const nodes = withDisk.map(({ node, i }) => `nodes[${i}] ${node.name}`).join(', ');
   error(

@@ -70,6 +70,19 @@ export const LocalStorageDisk = z
   })
   .describe('The disk local-path volumes live on: a Talos user volume (partition) mounted at features.localStorage.hostPath, which must be /var/mnt/<volume name>.');
 
+export const EphemeralDisk = z
+  .strictObject({
+    match: LocalStorageDisk.shape.match,
+    minSize: z
+      .string()
+      .regex(/^\d+(MB|GB|TB|MiB|GiB|TiB)$/, 'must be a size such as 32GB or 10GiB')
+      .default('16GiB')
+      .describe('Only a disk with this much free space is used; /var then takes all of its free space.'),
+  })
+  .describe(
+    "Where Talos keeps /var (etcd's data, container images, pod logs) instead of the system disk: a Talos VolumeConfig for EPHEMERAL. On a Raspberry Pi booting from its SD card, a USB SSD here keeps etcd's constant writes off the card.",
+  );
+
 export const Node = z.strictObject({
   name: dnsLabel.describe('Hostname of the node.'),
   ip: ipv4.describe('Static address of the node inside network.nodeCidr.'),
@@ -79,6 +92,7 @@ export const Node = z.strictObject({
   installDisk: z.string().regex(/^\/dev\/\S+$/, 'must be a device path such as /dev/sda').optional(),
   installDiskSelector: DiskSelector.optional(),
   localStorageDisk: LocalStorageDisk.optional(),
+  ephemeralDisk: EphemeralDisk.optional(),
   link: z.string().regex(/^[A-Za-z0-9._-]{1,15}$/, 'must be a network link name such as eth0').optional()
     .describe('Network link that carries the static address; defaults per platform (end0, ens18, eth0).'),
   mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'must be a lowercase MAC address').optional()

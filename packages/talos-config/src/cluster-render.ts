@@ -1,5 +1,5 @@
 import { PRIVATE_FILE_MODE, type OutputFile } from '@groundwork/kit';
-import { localStorageVolumeName, nodeArch, talosContract, type LoadedCluster } from '@groundwork/cluster';
+import { localStorageVolumeName, nodeArch, nodeInstallDisk, talosContract, type LoadedCluster } from '@groundwork/cluster';
 import type { PemPair, SecretsBundle } from './bundle/bundle.ts';
 import { buildTalosconfig, talosconfigToYaml } from './bundle/talosconfig.ts';
 import { documentsToYaml, renderDocuments, type Documents } from './config/render.ts';
@@ -95,6 +95,15 @@ export function bootMedia(cluster: LoadedCluster): string {
   if (pis.length) {
     const image = nodeImages(cluster.config, pis[0]!).bootMedia;
     lines.push('', 'Raspberry Pi 4: update the EEPROM first, then write the image to the SD card (check the device name first):', '', '```sh', `curl -LO ${image}`, `xz -dc metal-arm64.raw.xz | sudo dd of=/dev/mmcblk0 bs=4M conv=fsync status=progress`, '```');
+    const fromUsb = pis.filter((n) => nodeInstallDisk(n) !== undefined && !nodeInstallDisk(n)!.startsWith('/dev/mmcblk'));
+    if (fromUsb.length) {
+      lines.push('', `Booting from a USB SSD (${fromUsb.map((n) => `${n.name}: ${nodeInstallDisk(n)}`).join(', ')}): write the same image to the SSD instead of the card, and set the EEPROM's boot order to try USB first (\`sudo rpi-eeprom-config --edit\` on Raspberry Pi OS: BOOT_ORDER=0xf14). Talos then installs to and runs from the SSD.`);
+    }
+  }
+  const ephemeral = cluster.config.nodes.filter((n) => n.ephemeralDisk);
+  if (ephemeral.length) {
+    lines.push('', "/var on a second disk (etcd's data, container images and logs; Talos's EPHEMERAL volume): attach the disk before the first boot, blank or GPT; `talosctl -n <ip> get volumestatus EPHEMERAL` shows where it went.", '');
+    for (const node of ephemeral) lines.push(`- ${node.name} (${node.ip}): \`${node.ephemeralDisk!.match}\`, at least ${node.ephemeralDisk!.minSize} free`);
   }
   const disks = cluster.config.nodes.filter((n) => n.localStorageDisk);
   if (disks.length) {

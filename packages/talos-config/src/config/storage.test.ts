@@ -70,8 +70,16 @@ describe('local-path volumes on a node\'s own disk (nodes[].localStorageDisk)', 
     ]);
   });
 
+  it("puts the control plane's /var, and so etcd, on its USB SSD: Talos's EPHEMERAL volume on the disk the selector matches", () => {
+    const docs = render(pi, 'pi-cp-1');
+    expect(docs.filter((d) => d.kind === 'VolumeConfig')).toEqual([
+      { apiVersion: 'v1alpha1', kind: 'VolumeConfig', name: 'EPHEMERAL', provisioning: { diskSelector: { match: 'disk.transport == "usb" && !system_disk' }, minSize: '16GiB' } },
+    ]);
+    expect(userVolumes(docs)).toEqual([]);
+  });
+
   it('leaves nodes without a local storage disk exactly as before: no extra document', () => {
-    for (const node of ['pi-cp-1', 'pi-w-1', 'pi-w-2']) {
+    for (const node of ['pi-w-1', 'pi-w-2']) {
       const docs = render(pi, node);
       expect(userVolumes(docs), node).toEqual([]);
       expect(docs.map((d) => d.kind ?? 'v1alpha1')).toEqual(['v1alpha1', 'HostnameConfig', 'LinkConfig', 'ResolverConfig', 'TimeSyncConfig', 'KmsgLogConfig']);

@@ -11,6 +11,21 @@ import { localStorageVolumeName, type Cluster, type ClusterNode } from '@groundw
 type Doc = Record<string, unknown>;
 
 export function storageDocuments(cluster: Cluster, node: ClusterNode): Doc[] {
+  return [...ephemeralDocuments(node), ...userVolumeDocuments(cluster, node)];
+}
+
+/**
+ * /var on another disk (`nodes[].ephemeralDisk`): Talos's EPHEMERAL volume, which holds etcd's data, containerd's
+ * images and the pod logs, created in the free space of the first disk the selector matches instead of on the
+ * system disk. A Pi that boots from its SD card keeps etcd's writes on a USB SSD this way.
+ */
+function ephemeralDocuments(node: ClusterNode): Doc[] {
+  const disk = node.ephemeralDisk;
+  if (!disk) return [];
+  return [{ apiVersion: 'v1alpha1', kind: 'VolumeConfig', name: 'EPHEMERAL', provisioning: { diskSelector: { match: disk.match }, minSize: disk.minSize } }];
+}
+
+function userVolumeDocuments(cluster: Cluster, node: ClusterNode): Doc[] {
   const disk = node.localStorageDisk;
   if (!disk) return [];
   const name = localStorageVolumeName(cluster);

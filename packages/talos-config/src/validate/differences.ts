@@ -37,6 +37,7 @@ export const REVIEWED_DIFFERENCES: readonly ReviewedDifference[] = [
   { path: 'TimeSyncConfig', reason: 'NTP servers from the cluster file' },
   { path: 'Layer2VIPConfig', reason: 'the API endpoint\'s shared address on the control planes (network.vip)' },
   { path: 'KmsgLogConfig', reason: "the kernel's log to the observability layer's log shipper on loopback" },
+  { path: 'VolumeConfig', reason: "/var (etcd, images, logs) on another disk than the system disk (nodes[].ephemeralDisk): a Pi's SD card spared" },
   { path: 'UserVolumeConfig', reason: 'local-path storage on a dedicated disk (nodes[].localStorageDisk)' },
 ];
 
