@@ -112,7 +112,9 @@ describe('local-path volumes on a node\'s own disk (nodes[].localStorageDisk)', 
     expect(text).toContain('mounts it at /var/mnt/local-path-provisioner. The disk must be blank or GPT');
     expect(text).toContain('`talosctl -n <ip> get volumestatus u-local-path-provisioner`');
     expect(text).toContain('\n- pi-w-3 (192.168.1.24): `disk.transport == "usb" && !system_disk`, at least 10GiB free\n');
-    expect(text.match(/^- /gm)).toHaveLength(1);
+    // And the control plane's /var on its USB SSD, in its own list.
+    expect(text).toContain('\n- pi-cp-1 (192.168.1.21): `disk.transport == "usb" && !system_disk`, at least 16GiB free\n');
+    expect(text.match(/^- /gm)).toHaveLength(2);
     expect(bootMedia({ name: 'metal-ha', dir: '', file: '', config: example('metal-ha'), warnings: [] })).not.toContain('Local storage disks');
   });
 
