@@ -69,7 +69,7 @@ describe('machine configs for the Talos v1.13 contract', () => {
     expect(metal!.machine.kubelet.extraArgs).toEqual({ 'rotate-server-certificates': 'true' });
     expect(metal!.machine.kubelet.extraMounts[0]).toEqual({ destination: '/var/mnt/local-path-provisioner', type: 'bind', source: '/var/mnt/local-path-provisioner', options: ['bind', 'rshared', 'rw'] });
     expect(metal!.cluster.apiServer.certSANs).toEqual(['10.20.0.10', '10.20.0.11', '10.20.0.12', '10.20.0.13']);
-    expect(metal!.cluster.apiServer.admissionControl[0].configuration.defaults.enforce).toBe('restricted');
+    expect(metal!.cluster.apiServer.admissionControl[0].configuration.defaults.enforce).toBe('baseline');
     expect(metal!.cluster.secretboxEncryptionSecret).toBe(bundle.secrets.secretboxencryptionsecret);
     const [worker] = render(example('metal-ha'), 'worker-4', bundle);
     expect(worker!.machine.features.kubernetesTalosAPIAccess).toBeUndefined();

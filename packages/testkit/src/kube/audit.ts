@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 
 /** One entry of the API server's audit log (audit.k8s.io/v1 Event), as much of it as the tests read. */
 export interface AuditEvent {
+  /** None, Metadata, Request or RequestResponse: what the cluster's audit policy chose for it. */
+  level: string;
   stage: string;
   verb: string;
   requestURI: string;
