@@ -51,7 +51,7 @@ describe('CI wiring', () => {
     expect(ciRun).toMatch(/^npm test$/m);
     expect(ciRun).toContain('apt-get install');
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.test).toMatch(/nx run-many -t typecheck test generate verify/);
+    expect(scripts.test).toMatch(/nx run-many -t typecheck test generate summary verify/);
   });
 
   it('pins the toolchain the workspace needs', () => {
