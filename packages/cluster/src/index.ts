@@ -1,6 +1,7 @@
 export { ClusterSchema, Node, Network, Features, Sops, Taint, DiskSelector, LocalStorageDisk, Receiver, Alerting, platforms } from './schema.ts';
 export type { Cluster, ClusterInput, ClusterNode, Platform } from './schema.ts';
 export { crossValidate, formatPath } from './validate.ts';
+export { CLAIMED_NAMESPACES, kubeletMaySetLabel } from './limits.ts';
 export type { Finding, CrossFieldResult } from './validate.ts';
 export { loadCluster, loadClusterFile, validateClusterText } from './load.ts';
 export type { LoadedCluster, ValidationOutcome } from './load.ts';

@@ -40,7 +40,14 @@ export function validateClusterText(text: string, label: string, folderName?: st
       warnings: [],
     };
   }
-  const parsed = ClusterSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  let data: unknown;
+  try {
+    // A few aliases are fine; a file whose aliases expand without bound (a "billion laughs") is refused.
+    data = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch (error) {
+    return { errors: [`${label}: (top level): YAML aliases expand too far (${(error as Error).message}); a cluster file needs no aliases, write the values out`], warnings: [] };
+  }
+  const parsed = ClusterSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) return { errors: findingsFromZod(parsed.error, ClusterSchema).map(prefix), warnings: [] };
   const { errors, warnings } = crossValidate(parsed.data, folderName);
   const result: ValidationOutcome = { errors: errors.map(prefix), warnings: warnings.map(prefix) };

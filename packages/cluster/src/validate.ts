@@ -2,6 +2,8 @@ import type { Cluster } from './schema.ts';
 import { cidrContains, cidrsOverlap, isCanonical, canonicalText, isUsableHost, parseCidr, parseIPv4, type Cidr } from './ipv4.ts';
 import { compareVersions, parseVersion, supportedTalosLines, talosLineFor } from './versions.ts';
 import { checkLocalStorage } from './local-storage.ts';
+import { checkAddressRanges, checkClaims, checkEgress, checkNodeLabels, checkRecipients } from './limits.ts';
+import { grafanaHost, n8nHost } from './derive.ts';
 
 export interface Finding {
   /** Field path in the cluster file, e.g. nodes[2].ip. */
@@ -114,6 +116,11 @@ export function crossValidate(cluster: Cluster, folderName?: string): CrossField
   checkN8n(cluster, error);
   checkDr(cluster, error);
   checkLocalStorage(cluster, error, (path, message) => warnings.push({ path, message }));
+  checkAddressRanges(cluster, error);
+  checkNodeLabels(cluster, error);
+  checkClaims(cluster, { n8n: n8nHost(cluster), grafana: grafanaHost(cluster) }, error);
+  checkEgress(cluster, error);
+  checkRecipients(cluster, error);
 
   if (cluster.sops.age.length === 0 && cluster.sops.pgp.length === 0) {
     error('sops', 'needs at least one age recipient or PGP fingerprint, or nobody can decrypt this cluster\'s secrets');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exampleCluster, exampleVariant } from '@groundwork/testkit';
 import { parse } from 'yaml';
-import { TALOS_LOG_PORT, talosLogEndpoint, type LoadedCluster } from '@groundwork/cluster';
+import { CLAIMED_NAMESPACES, TALOS_LOG_PORT, talosLogEndpoint, type LoadedCluster } from '@groundwork/cluster';
 import { checkPolicies, checkSchemas, footprint, formatFinding, parseQuantity, type KubeObject } from '@groundwork/kube';
 import { applicableSecrets } from '@groundwork/secrets-sops';
 import { components, renderedObjects } from './platform.ts';
@@ -128,5 +128,15 @@ describe('configuration from the cluster file', () => {
     const pod = (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'grafana')!.spec as any).template.spec;
     expect(pod.initContainers.map((c: { command: string[] }) => c.command.slice(-2).join('@'))).toEqual(Object.values(GRAFANA_PLUGINS));
     expect(Object.keys(configMap(objects, 'grafana-dashboards')).sort()).toEqual(['groundwork-cluster.json', 'groundwork-control-plane.json', 'groundwork-n8n.json', 'groundwork-nodes.json', 'groundwork-workloads.json']);
+  });
+});
+
+describe('namespaces the observability layer claims', () => {
+  it('are all listed in the cluster file\'s CLAIMED_NAMESPACES, so no feature can be pointed at one of them', () => {
+    for (const name of ['pi-fleet', 'proxmox-ha', 'metal-ha', 'docker-dev']) {
+      const cluster = exampleCluster(name);
+      const namespaces = renderedObjects(cluster).filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
+      expect(namespaces.filter((ns) => !(ns in CLAIMED_NAMESPACES)), name).toEqual([]);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exampleCluster, exampleVariant } from '@groundwork/testkit';
-import type { LoadedCluster } from '@groundwork/cluster';
+import { CLAIMED_NAMESPACES, type LoadedCluster } from '@groundwork/cluster';
 import { checkPolicies, checkSchemas, formatFinding, renderComponents, type KubeObject } from '@groundwork/kube';
 import { components } from './platform.ts';
 import { IMAGES } from './versions.ts';
@@ -140,5 +140,15 @@ describe('versions', () => {
     const text = readFileSync(join(import.meta.dirname, 'versions.ts'), 'utf8');
     const found = [...text.matchAll(new RegExp(manager.matchStrings[0]!, 'g'))].map((m) => `${m.groups!.depName}:${m.groups!.currentValue}`);
     expect(found.sort()).toEqual(Object.values(IMAGES).sort());
+  });
+});
+
+describe('namespaces the platform-core layer claims', () => {
+  it('are all listed in the cluster file\'s CLAIMED_NAMESPACES, so no feature can be pointed at one of them', () => {
+    for (const name of ['pi-fleet', 'proxmox-ha', 'metal-ha', 'docker-dev']) {
+      const cluster = exampleCluster(name);
+      const namespaces = renderComponents('platform-core', cluster, components(cluster)).flatMap((c) => c.objects).filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
+      expect(namespaces.filter((ns) => !(ns in CLAIMED_NAMESPACES)), name).toEqual([]);
+    }
   });
 });
