@@ -104,6 +104,8 @@ export const GO_FAMILIES: readonly GoFamily[] = [
   // Talos's machine-config code under a small main of ours (tools/go/talos/check/main.go): load, validate, generate,
   // patch; and the Image Factory's schematic API as a stand-in (tools/go/talos/factory/main.go).
   { family: 'talos', module: 'github.com/siderolabs/talos/pkg/machinery', programs: { 'talos-check': 'groundwork.dev/tools/talos/check', 'image-factory-standin': 'groundwork.dev/tools/talos/factory' } },
+  // The sops CLI, to check our SOPS files against the real one both ways (tools/go/sops).
+  { family: 'sops', module: 'github.com/getsops/sops/v3', programs: { sops: 'github.com/getsops/sops/v3/cmd/sops' } },
   // The generic operator (images/operator: the binary picks its default IPAM mode from its own name).
   { family: 'cilium', module: 'github.com/cilium/cilium', programs: { 'cilium-operator-generic': 'github.com/cilium/cilium/operator' }, tags: ['osusergo', 'ipam_provider_operator'] },
 ];

@@ -129,6 +129,6 @@ describe('INI files', () => {
     const legacy = file.replace(/^(age__list_0__map_enc\s+= )(.*)$/m, (_m, key: string, value: string) => `${key}"""${value.replaceAll('\\n', '\n')}"""`);
     expect(legacy).toContain('"""-----BEGIN AGE ENCRYPTED FILE-----\n');
     const opened = await openEncrypted(enc.encode(legacy), store, keys.services);
-    expect(new TextDecoder().decode(store.emitPlain(opened.branches))).toBe('[db]\n; who\nuser     = admin\npassword = p4ss\n\n');
+    expect(new TextDecoder().decode(store.emitPlain(opened.branches))).toBe('[db]\n; who\nuser     = admin\npassword = p4ss\n');
   });
 });

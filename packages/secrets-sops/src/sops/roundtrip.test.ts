@@ -37,7 +37,7 @@ const samples: Record<Format, string> = {
   ].join('\n'),
   json: '{\n\t"b": "two",\n\t"10": "integer-like key keeps its place",\n\t"a": {\n\t\t"n": 1,\n\t\t"f": 1.5,\n\t\t"t": true,\n\t\t"z": null,\n\t\t"l": [\n\t\t\t"x",\n\t\t\t"\\u003c\\u0026\\u003e"\n\t\t]\n\t}\n}\n',
   dotenv: '# comment\nDB_PASSWORD=hunter2\nMULTI=line1\\nline2\nSPACED = kept as is\n',
-  ini: '; top comment\n[database]\nuser     = admin\npassword = p4ss\n\n[cache]\nttl = 60\n\n',
+  ini: '; top comment\n[database]\nuser     = admin\npassword = p4ss\n\n[cache]\nttl = 60\n',
   binary: 'any bytes \u0000\u0001 and text\nwith lines\n',
 };
 

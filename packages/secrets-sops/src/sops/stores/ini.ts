@@ -127,17 +127,18 @@ export function emitIni(branch: Mapping): string {
       keys.push({ name: String(entry.key), value: valueToText(entry.value as Value), comment: '' });
     });
     const name = String(item.key);
-    if (sectionComment) out += commentLines(sectionComment);
-    if (!(first && name === DEFAULT_SECTION)) out += `[${name}]\n`;
+    let part = sectionComment ? commentLines(sectionComment) : '';
+    if (!(first && name === DEFAULT_SECTION)) part += `[${name}]\n`;
     else if (keys.length === 0) continue;
     first = false;
     const width = Math.max(0, ...keys.map((k) => quoteKey(k.name).length));
     for (const key of keys) {
-      if (key.comment) out += commentLines(key.comment);
+      if (key.comment) part += commentLines(key.comment);
       const quoted = quoteKey(key.name);
-      out += `${quoted}${' '.repeat(width - quoted.length)} = ${quoteValue(key.value)}\n`;
+      part += `${quoted}${' '.repeat(width - quoted.length)} = ${quoteValue(key.value)}\n`;
     }
-    out += '\n';
+    // go-ini puts a blank line between sections, none after the last (the real sops CLI's output, real-sops.test.ts).
+    out += (out ? '\n' : '') + part;
   }
   return out;
 }
