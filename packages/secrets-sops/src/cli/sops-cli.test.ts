@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -179,5 +179,23 @@ describe('gw-sops, the sops-compatible command line', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^sops 3\.13\.2 \(groundwork gw-sops\)\n$/);
     expect(existsSync(bin)).toBe(true);
+  });
+
+  it("opens a file under clusters/<name>/ with that cluster's age.key, and says where it looked when nothing opens it", async () => {
+    const cluster = join(dir, 'ws', 'clusters', 'demo');
+    mkdirSync(join(cluster, 'secrets'), { recursive: true });
+    writeFileSync(join(cluster, 'cluster.yaml'), 'name: demo\n');
+    writeFileSync(join(cluster, 'age.key'), `# demo\n${keys.x25519.identity}\n`, { mode: 0o600 });
+    const secret = join(cluster, 'secrets', 'app.yaml');
+    writeFileSync(secret, (await run(['encrypt', '--age', keys.x25519.recipient, plainFile('demo.yaml', 'token: abc\n')])).stdout);
+    const noKeys = { SOPS_AGE_KEY_FILE: '' };
+    expect(await run(['decrypt', secret], noKeys)).toMatchObject({ code: 0, stdout: 'token: abc\n' });
+    // The same file outside the cluster's folder, for a post-quantum recipient nobody has the key of.
+    const stray = plainFile('stray.yaml', (await run(['encrypt', '--age', keys.hybrid.recipient, plainFile('s.yaml', 'token: abc\n')])).stdout);
+    const failed = await run(['decrypt', stray], noKeys);
+    expect(failed.code).toBe(128);
+    expect(failed.stderr).toContain(`${keys.hybrid.recipient.slice(0, 24)}…`);
+    expect(failed.stderr).not.toContain(keys.hybrid.recipient);
+    expect(failed.stderr).toMatch(/looked for age identities in .*sops\/age\/keys\.txt \(missing\)/);
   });
 });

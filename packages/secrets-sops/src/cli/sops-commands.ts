@@ -4,6 +4,7 @@ import {
   SopsError,
   codes,
   creationRuleFor,
+  clusterKeyFileFor,
   createKeyServices,
   emitPlaintext,
   encryptPlain,
@@ -62,7 +63,10 @@ export function stores(ctx: Context, file: string | undefined): { input: Store; 
 }
 
 export async function services(ctx: Context): Promise<KeyServices> {
-  ctx.services ??= await createKeyServices({ env: ctx.env });
+  // A file inside clusters/<name>/ can be opened with that cluster's age.key, after sops's own places.
+  const file = ctx.args[0] && ctx.args[0] !== '-' ? ctx.args[0] : undefined;
+  const clusterKey = file ? clusterKeyFileFor(file) : undefined;
+  ctx.services ??= await createKeyServices({ env: ctx.env, ...(clusterKey ? { extraFiles: [clusterKey] } : {}) });
   return ctx.services;
 }
 

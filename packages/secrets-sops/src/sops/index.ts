@@ -18,7 +18,7 @@ export { parseTreePath, valueAt, setAt, unsetAt, KeyNotFound } from './treepath.
 export type { TreePath } from './treepath.ts';
 export { createKeyServices, retrieveDataKey, wrapDataKey, newDataKey, DEFAULT_DECRYPTION_ORDER } from './keys/datakey.ts';
 export type { KeyServices } from './keys/datakey.ts';
-export { AgeIdentities, parseAgeKeyText, defaultAgeKeyFile } from './keys/identities.ts';
+export { AgeIdentities, clusterKeyFileFor, parseAgeKeyText, defaultAgeKeyFile } from './keys/identities.ts';
 export { generateAgeIdentity, ageRecipientOf, ageRecipientKind, parseAgeRecipients, wrapForAge, unwrapWithAge } from './keys/age.ts';
 export type { AgeRecipientKind } from './keys/age.ts';
 export { PgpKeyring, normalizeFingerprint } from './keys/pgp.ts';

@@ -25,8 +25,9 @@ export async function createKeyServices(options: IdentityOptions & { pgpFiles?: 
 
 export const DEFAULT_DECRYPTION_ORDER = ['age', 'pgp'];
 
+/** A key for messages: a post-quantum age recipient is about 2,000 characters, so long ones are shortened. */
 export function describeKey(key: MasterKey): string {
-  if (key.type === 'age') return key.recipient;
+  if (key.type === 'age') return key.recipient.length > 72 ? `${key.recipient.slice(0, 24)}…${key.recipient.slice(-8)} (post-quantum)` : key.recipient;
   if (key.type === 'pgp') return key.fingerprint;
   return `${key.type} key`;
 }
@@ -84,7 +85,7 @@ export async function retrieveDataKey(metadata: Metadata, services: KeyServices,
     `Failed to get the data key required to decrypt the SOPS file.\n\n${report.join('\n')}\n\n` +
       `Recovery failed: ${needed} must open, ${parts.length} did.`,
     codes.CouldNotRetrieveKey,
-    'give an identity with SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, put it in ~/.config/sops/age/keys.txt, or import the PGP key into GnuPG',
+    `looked for age identities in ${services.age.searched.join(', ')}; give one with SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, put it in one of those places, or import the PGP key into GnuPG`,
   );
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, platform } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { execFile } from '@groundwork/kit';
 import { SopsError, codes } from '../errors.ts';
 import { isAgeIdentity } from './age.ts';
@@ -20,6 +20,20 @@ export interface IdentitySource {
   /** Human-readable origin, for messages (never the key itself). */
   origin: string;
   identities: string[];
+}
+
+/**
+ * The key of the cluster a file belongs to: for a file under clusters/<name>/ of a groundwork workspace (a folder
+ * with a cluster.yaml), that cluster's age.key. gw-sops reads it after sops's own places.
+ */
+export function clusterKeyFileFor(file: string): string | undefined {
+  let dir = resolve(dirname(file));
+  for (;;) {
+    const parent = dirname(dir);
+    if (basename(parent) === 'clusters' && existsSync(join(dir, 'cluster.yaml'))) return join(dir, 'age.key');
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
 }
 
 /** Reads an age key file: one or more keys per line, `#` comments and blank lines skipped. */
@@ -53,9 +67,17 @@ export class AgeIdentities {
   private readonly fixed: IdentitySource[] = [];
   private readonly fromCommand = new Map<string, string[]>();
 
+  /** Every place looked in, found or not, for messages. */
+  readonly searched: string[] = [];
+
   constructor(options: IdentityOptions = {}) {
     this.env = options.env ?? process.env;
     const env = this.env;
+    if (env.SOPS_AGE_KEY) this.searched.push('SOPS_AGE_KEY');
+    if (env.SOPS_AGE_KEY_FILE) this.searched.push(`SOPS_AGE_KEY_FILE (${env.SOPS_AGE_KEY_FILE})`);
+    if (env.SOPS_AGE_KEY_CMD) this.searched.push('SOPS_AGE_KEY_CMD');
+    this.searched.push(`${defaultAgeKeyFile(env)}${existsSync(defaultAgeKeyFile(env)) ? '' : ' (missing)'}`);
+    for (const file of options.extraFiles ?? []) this.searched.push(`${file}${existsSync(file) ? '' : ' (missing)'}`);
     if (env.SOPS_AGE_KEY) this.fixed.push({ origin: 'SOPS_AGE_KEY', identities: parseAgeKeyText(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY') });
     if (env.SOPS_AGE_KEY_FILE) this.fixed.push(readKeyFile(env.SOPS_AGE_KEY_FILE, 'SOPS_AGE_KEY_FILE', true));
     const fallback = defaultAgeKeyFile(env);
