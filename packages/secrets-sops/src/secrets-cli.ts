@@ -32,6 +32,7 @@ const spec = {
     cluster: { type: 'string', valueName: 'NAME', description: 'The cluster to work on.' },
     'value-file': { type: 'string', valueName: 'FILE', description: 'set: read the value from FILE instead of stdin.' },
     x25519: { type: 'boolean', description: 'init/rekey: an X25519 key instead of a post-quantum hybrid one.' },
+    'replace-key': { type: 'boolean', description: 'rekey: replace a real (non-example) key; the old one is kept as age.key.old-<date>.' },
   },
   positionals: { name: 'COMMAND [ARGS]', description: 'status, create, set, init, rekey or sync-config', min: 1, max: 3 },
 } as const;
@@ -61,8 +62,9 @@ export function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (command === 'rekey') {
-        const report = await rekeyCluster(root, name, kind);
+        const report = await rekeyCluster(root, name, kind, { replaceKey: options['replace-key'] ?? false });
         log.ok(`clusters/${name}/age.key replaced; ${report.rotated.length} secret file(s) re-encrypted with new data keys`);
+        if (report.kept) log.warn(`the old key is kept in ${report.kept} (0600, git-ignored): backups made before now open only with it; delete it once they have expired`);
         if (report.untracked) log.warn(`the old key file was tracked by Git and is now removed from the index: commit that removal`);
         if (report.exposed) log.warn('the old values were readable with a public example key: replace them (delete generated secret files and run gw-secrets create)');
         return 0;

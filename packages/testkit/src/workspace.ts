@@ -23,7 +23,9 @@ export function scratchWorkspace(clusters: Record<string, string>, layers: Recor
   const root = scratchDir('gw-ws-');
   writeFileSync(join(root, 'nx.json'), '{}\n');
   symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
-  writeFileSync(join(root, '.gitignore'), 'node_modules\nclusters/*/rendered/\nclusters/*/age.key\n');
+  // The repository's own ignore rules for rendered output and keys.
+  const ignored = readFileSync(join(import.meta.dirname, '..', '..', '..', '.gitignore'), 'utf8').split('\n').filter((l) => l.startsWith('clusters/'));
+  writeFileSync(join(root, '.gitignore'), `node_modules\n${ignored.join('\n')}\n`);
   for (const [name, text] of Object.entries(clusters)) {
     mkdirSync(join(root, 'clusters', name), { recursive: true });
     writeFileSync(join(root, 'clusters', name, 'cluster.yaml'), text);

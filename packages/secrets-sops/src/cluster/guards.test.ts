@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EXAMPLE_KEY_HEADER } from '@groundwork/cluster';
 import { main as secrets } from '../secrets-cli.ts';
 import { main as apply } from '../apply.ts';
-import { createKeyServices, generateAgeIdentity, openEncrypted, storeFor } from '../sops/index.ts';
+import { createKeyServices, encryptPlain, generateAgeIdentity, openEncrypted, storeFor } from '../sops/index.ts';
 import { scanTrackedFiles } from './scan.ts';
 import { DEMO_DECLARATIONS, clusterYaml, scratchWorkspace } from '../../test/workspace.ts';
 import { isolatedEnv, runIn } from '@groundwork/testkit';
@@ -94,6 +94,24 @@ describe('apply and the example keys', () => {
     const accepted = await runIn(ws.root, apply, ['--cluster=lab'], env);
     expect(accepted.code, accepted.stderr).toBe(0);
     expect(accepted.stderr).toContain('lab: 1 secret file decrypted in memory with valid MACs');
+
+    // Now the key is real: something encrypted to it outside the repository (a backup) must stay readable.
+    const realKey = ws.read('clusters/lab/age.key');
+    const backup = new TextDecoder().decode(await encryptPlain(new TextEncoder().encode('dump: "SELECT 1"\n'), storeFor('yaml'), storeFor('yaml'), { keyGroups: [[{ type: 'age', recipient, enc: '' }]], services: newKey }));
+    const again = await runIn(ws.root, secrets, ['rekey', '--cluster=lab'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("clusters/lab/age.key is this cluster's own key, not an example one");
+    expect(again.stderr).toContain('--replace-key');
+    expect(ws.read('clusters/lab/age.key')).toBe(realKey);
+    const replaced = await runIn(ws.root, secrets, ['rekey', '--cluster=lab', '--replace-key'], env);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    const kept = /kept in (clusters\/lab\/age\.key\.old-\d{8}T\d{6})/.exec(replaced.stderr)![1]!;
+    expect(ws.read(kept)).toBe(realKey);
+    expect(ws.git('check-ignore', kept).trim()).toBe(kept);
+    const keptKey = await createKeyServices({ env: { HOME: env.HOME!, SOPS_AGE_KEY_FILE: join(ws.root, kept) }, useGpg: false });
+    expect((await openEncrypted(new TextEncoder().encode(backup), storeFor('yaml'), keptKey)).mac.verified).toBe(true);
+    const newest = await createKeyServices({ env: { HOME: env.HOME!, SOPS_AGE_KEY_FILE: join(ws.root, 'clusters/lab/age.key') }, useGpg: false });
+    expect((await openEncrypted(new Uint8Array(readFileSync(join(ws.root, 'clusters/lab/secrets/demo/db.sops.yaml'))), storeFor('yaml'), newest)).mac.verified).toBe(true);
   });
 
   it('refuses a cluster that still lists an example recipient even without the example key file', async () => {

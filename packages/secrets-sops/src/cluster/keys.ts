@@ -63,6 +63,8 @@ export async function initClusterKey(root: string, name: string, kind: AgeRecipi
 
 export interface RekeyReport {
   recipient: string;
+  /** Where the replaced key was kept (a real key is never thrown away). */
+  kept?: string;
   removed: string[];
   rotated: string[];
   untracked: boolean;
@@ -74,13 +76,20 @@ export interface RekeyReport {
  * one. Every secret file gets a new data key, encrypted to the new recipient list; the old key file is
  * replaced and, if Git tracked it, untracked.
  */
-export async function rekeyCluster(root: string, name: string, kind: AgeRecipientKind): Promise<RekeyReport> {
+export async function rekeyCluster(root: string, name: string, kind: AgeRecipientKind, options: { replaceKey?: boolean; now?: Date } = {}): Promise<RekeyReport> {
   const cluster = loadCluster(root, name);
   const keyFile = clusterKeyFile(cluster.dir);
   const oldText = existsSync(keyFile) ? readFileSync(keyFile, 'utf8') : '';
   const oldRecipients = await Promise.all(parseAgeKeyText(oldText, keyFile).map(ageRecipientOf));
   const examples = await exampleRecipients(root);
   const exposed = isExampleKeyText(oldText) || cluster.config.sops.age.some((r) => examples.has(r));
+  // A real key may have encrypted things this repository does not hold (backups in a bucket): never lose it.
+  const real = oldRecipients.length > 0 && !isExampleKeyText(oldText);
+  if (real && !options.replaceKey) {
+    throw new UserError(`clusters/${name}/age.key is this cluster's own key, not an example one: backups and anything else encrypted to it open only with it`, {
+      hint: `to replace it anyway, run: gw-secrets rekey --cluster=${name} --replace-key (the old key is kept beside it as age.key.old-<date> until you delete it)`,
+    });
+  }
   const services = await clusterKeyServices(cluster);
   const files = clusterSecretFiles(root, name);
   // Open everything with the old identities before anything changes, so a missing identity stops here.
@@ -95,6 +104,11 @@ export async function rekeyCluster(root: string, name: string, kind: AgeRecipien
   const rel = `clusters/${name}/age.key`;
   const untracked = isTracked(root, rel);
   if (untracked) execFile('git', ['rm', '--cached', '--quiet', rel], { cwd: root });
+  let kept: string | undefined;
+  if (real) {
+    kept = `clusters/${name}/age.key.old-${(options.now ?? new Date()).toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+    writeFileAtomic(join(root, kept), oldText, { mode: PRIVATE_FILE_MODE });
+  }
   if (existsSync(keyFile)) unlinkSync(keyFile);
   writeFileAtomic(keyFile, keyFileText(name, identity, recipient), { mode: PRIVATE_FILE_MODE });
   setAgeRecipients(cluster.file, recipients);
@@ -103,5 +117,5 @@ export async function rekeyCluster(root: string, name: string, kind: AgeRecipien
     const next = await rotate(file, store, services, { addAge: [recipient], removeAge: removed });
     writeFileAtomic(join(root, path), next, { mode: PRIVATE_FILE_MODE });
   }
-  return { recipient, removed, rotated: files, untracked, exposed };
+  return { recipient, removed, rotated: files, untracked, exposed, ...(kept ? { kept } : {}) };
 }
