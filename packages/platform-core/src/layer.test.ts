@@ -101,11 +101,14 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     await plane?.stop();
   });
 
-  it('generate needs the tunnel token and says how to provide it', async () => {
+  it('generate renders without the tunnel token and says how to provide it; apply refuses until it exists', async () => {
     const result = await run(generate, ['--cluster=lab']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('lab: missing secret value: clusters/lab/secrets/cloudflared/cloudflared-tunnel.sops.yaml: token');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('lab: not provided yet (apply refuses until it is): clusters/lab/secrets/cloudflared/cloudflared-tunnel.sops.yaml: token');
     expect(result.stderr).toContain('gw-secrets set --cluster=lab cloudflared/cloudflared-tunnel token');
+    const refused = await run(apply, ['--cluster=lab']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('lab: missing secret value: clusters/lab/secrets/cloudflared/cloudflared-tunnel.sops.yaml: token');
   });
 
   it('generate renders one file per component and copies the encrypted Secret, never its value', async () => {

@@ -50,8 +50,11 @@ export interface EncryptedSecret {
  * encrypted bytes, except in memory during apply and live verify.
  */
 export interface SecretSource {
-  /** The encrypted manifests of the Secrets `layer` declares for this cluster, and what is missing. */
-  declared(root: string, cluster: LoadedCluster, layer: string): Promise<{ secrets: EncryptedSecret[]; problems: string[] }>;
+  /**
+   * The encrypted manifests of the Secrets `layer` declares for this cluster; `missing` names the values nobody
+   * has provided yet (generate renders without them, the layer's apply refuses until they exist).
+   */
+  declared(root: string, cluster: LoadedCluster, layer: string): Promise<{ secrets: EncryptedSecret[]; problems: string[]; missing?: string[] }>;
   /** Decrypts one manifest in memory (MAC checked). */
   decrypt(root: string, cluster: LoadedCluster, secret: EncryptedSecret): Promise<KubeObject>;
   /** Whether an identity that can decrypt this cluster's secrets is at hand. */

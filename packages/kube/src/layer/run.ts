@@ -39,7 +39,10 @@ async function renderInMemory(root: string, cluster: LoadedCluster, layer: KubeL
     rendered,
     files: layerFiles(rendered, reports),
     problems: [...declared.problems, ...schema.problems],
-    notes: schema.unchecked.length ? [`no schema for ${schema.unchecked.join(', ')}; checked for shape only`] : [],
+    notes: [
+      ...(schema.unchecked.length ? [`no schema for ${schema.unchecked.join(', ')}; checked for shape only`] : []),
+      ...(declared.missing ?? []).map((m) => `not provided yet (apply refuses until it is): ${m}`),
+    ],
   };
 }
 
@@ -158,6 +161,9 @@ export function wavesWithSecrets(rendered: RenderedLayer, secretObjects: KubeObj
 export async function applyKubeLayer(root: string, cluster: LoadedCluster, layer: KubeLayer, secrets: SecretSource, flags: KubeApplyFlags, env: NodeJS.ProcessEnv = process.env): Promise<ClusterOutcome> {
   const rendered = readRenderedLayer(root, cluster.name, layer.name);
   if (!rendered) return { problems: [`clusters/${cluster.name}/rendered/${layer.name}/ is missing (run: npx nx run ${layer.name}:generate --cluster=${cluster.name})`] };
+  // A Secret this layer's workloads need and nobody has provided yet: nothing is applied until it exists.
+  const missing = (await secrets.declared(root, cluster, layer.name)).missing ?? [];
+  if (missing.length) return { problems: missing.map((m) => `missing secret value: ${m}`) };
   const log = createLogger(`${layer.name}:apply`);
   const api = connect(root, cluster.name, `groundwork-${layer.name}`, env);
   log.info(`${flags.dryRun ? 'dry run against' : 'applying to'} ${api.server} as field manager ${api.fieldManager}`);

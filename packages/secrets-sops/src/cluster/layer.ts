@@ -33,20 +33,22 @@ function renderedFiles(root: string, cluster: LoadedCluster, manifests: string[]
  * generate: `.sops.yaml` must cover every secret path of the cluster with its recipients, every declared
  * secret must exist with all its keys, and the encrypted manifests are copied into the rendered folder.
  */
-export async function generateSecrets(root: string, cluster: LoadedCluster): Promise<{ problems: string[]; files: number }> {
+export async function generateSecrets(root: string, cluster: LoadedCluster): Promise<{ problems: string[]; files: number; missing: string[] }> {
   const files = clusterSecretFiles(root, cluster.name);
   const config = loadRepoSopsConfig(root);
   const problems = coverageProblems(root, cluster, files, config);
   const declared = applicableSecrets(await discoverDeclarations(root), cluster.config);
-  problems.push(...missingSecrets(root, cluster, declared).map((m) => `missing secret value: ${m}`));
+  // Values nobody has provided yet do not stop the rendering (talos-config and the rest need none of them);
+  // the apply of the layer that uses one refuses until it exists.
+  const missing = missingSecrets(root, cluster, declared);
   for (const path of secretManifests(files, cluster.name)) {
     const info = inspectManifest(root, path);
     if (info.kind !== 'Secret') problems.push(`${path}: not a Kubernetes Secret manifest (kind: ${info.kind ?? 'none'})`);
   }
-  if (problems.length) return { problems, files: 0 };
+  if (problems.length) return { problems, files: 0, missing };
   const output = renderedFiles(root, cluster, secretManifests(files, cluster.name));
   replaceDirectoryAtomic(renderedDir(root, cluster.name, LAYER), output, { dirMode: 0o700 });
-  return { problems: [], files: output.length };
+  return { problems: [], files: output.length, missing };
 }
 
 export interface VerifyReport {

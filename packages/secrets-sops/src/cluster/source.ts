@@ -22,13 +22,13 @@ export async function decryptManifest(bytes: Uint8Array, cluster: LoadedCluster,
 export const sopsSecretSource: SecretSource = {
   async declared(root, cluster, layer) {
     const declared = applicableSecrets(await discoverDeclarations(root), cluster.config).filter((s) => s.layer === layer);
-    const problems = missingSecrets(root, cluster, declared).map((m) => `missing secret value: ${m}`);
+    const missing = missingSecrets(root, cluster, declared);
     const secrets: EncryptedSecret[] = [];
     for (const secret of declared) {
       const path = join(root, manifestPath(cluster.name, secret.namespace, secret.name));
       if (existsSync(path)) secrets.push({ namespace: secret.namespace, name: secret.name, data: new Uint8Array(readFileSync(path)) });
     }
-    return { secrets, problems };
+    return { secrets, problems: [], missing };
   },
   decrypt(_root, cluster, secret) {
     return decryptManifest(secret.data, cluster, `${secret.namespace}/${secret.name}`);
