@@ -254,6 +254,15 @@ export const Features = z.strictObject({
           bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)'),
           prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]+$/, 'must be a key prefix such as backups or homelab/groundwork').optional(),
           pathStyle: enabled(true).describe('Address the bucket in the path (MinIO, Garage, most self-hosted stores) instead of the host name.'),
+          cidr: cidrv4
+            .optional()
+            .describe('Where the endpoint is when its host name resolves to a private address outside the node network (a NAS on another subnet or VLAN): the backup jobs may reach it there.'),
+          caFile: z
+            .string()
+            .regex(/^[A-Za-z0-9._/-]+\.(pem|crt)$/, 'must be a .pem or .crt file inside the cluster folder, such as dr/s3-ca.pem')
+            .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a path inside the cluster folder, such as dr/s3-ca.pem')
+            .optional()
+            .describe('A PEM file in the cluster folder with the CA that signed the endpoint\'s certificate (a store with a private CA); trusted besides the public ones.'),
         })
         .optional()
         .describe('An S3-compatible bucket (off-site); its access key is the SOPS secret dr/backup-s3.'),

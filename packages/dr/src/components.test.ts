@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPolicies, checkSchemas, formatFinding, podTemplateOf, renderComponents, allObjects, containersOf, type KubeObject } from '@groundwork/kube';
 import { N8N_IMAGES } from '@groundwork/n8n';
-import { exampleCluster, exampleVariant } from '@groundwork/testkit';
+import { exampleCluster, exampleVariant, scratchDir } from '@groundwork/testkit';
 import type { LoadedCluster } from '@groundwork/cluster';
 import { components } from './platform.ts';
+import { staticChecks } from './checks/static.ts';
 import { drillNamespace, drillNamespaceObjects, n8nRestoreJob, postgresRestoreJob } from './components/jobs.ts';
 import { IMAGES } from './versions.ts';
 
@@ -91,5 +92,37 @@ describe('the dr layer\'s objects', () => {
       expect(checkPolicies(objects).map(formatFinding)).toEqual([]);
     }
     expect(drillNamespace(exampleCluster('pi-fleet'), '20261130t010000')).toBe('dr-drill-20261130t010000');
+  });
+});
+
+describe('a bucket on a private network the node network does not cover', () => {
+  const repo = join(import.meta.dirname, '..', '..', '..');
+  const withEndpoint = (s3: string) => exampleVariant('metal-ha', (t) => t.replace('s3: { endpoint: http://10.20.0.5:9000, bucket: metal-ha-backups, prefix: groundwork }', s3));
+  const check = async (cluster: LoadedCluster) => {
+    const objects = renderComponents('dr', cluster, components(cluster)).flatMap((c) => c.objects);
+    return staticChecks.find((c) => c.name === 'network')!.run({ root: repo, cluster, objects });
+  };
+
+  it('is found by verify at the address its host name resolves to, and allowed once the cluster file names its network', async () => {
+    // localhost resolves to 127.0.0.1 here: a private address no policy of the dr namespace allows.
+    const blocked = await check(withEndpoint('s3: { endpoint: "https://localhost:9000", bucket: metal-ha-backups }'));
+    expect(blocked.problems.filter((p) => p.includes('the bucket at 127.0.0.1')).length).toBeGreaterThan(0);
+    expect(blocked.problems[0]).toMatch(/→ the bucket at 127\.0\.0\.1 \(localhost resolves there; name its network in features\.dr\.s3\.cidr if it is private\): refused/);
+    const named = await check(withEndpoint('s3: { endpoint: "https://localhost:9000", bucket: metal-ha-backups, cidr: 127.0.0.0/8 }'));
+    expect(named.problems).toEqual([]);
+  });
+
+  it('is told in the runner ConfigMap and environment which CA to trust, and a missing CA file is named', () => {
+    const cluster = withEndpoint('s3: { endpoint: "https://nas.lan:9000", bucket: metal-ha-backups, caFile: dr/s3-ca.pem }');
+    expect(() => components(cluster)).toThrowError(/features\.dr\.s3\.caFile: dr\/s3-ca\.pem does not exist/);
+    const dir = scratchDir('gw-dr-cafile-');
+    mkdirSync(join(dir, 'dr'));
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    writeFileSync(join(dir, 'dr', 's3-ca.pem'), pem);
+    const objects = renderComponents('dr', { ...cluster, dir }, components({ ...cluster, dir })).flatMap((c) => c.objects);
+    const runner = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'dr-runner') ?? objects.find((o) => o.kind === 'ConfigMap' && (o.data as Record<string, string>)['runner.mjs']);
+    expect((runner!.data as Record<string, string>)['s3-ca.pem']).toBe(pem);
+    const envs = objects.flatMap((o) => { const t = podTemplateOf(o); return t ? containersOf(t) : []; }).flatMap((c) => (c.container.env ?? []) as Array<{ name: string; value?: string }>);
+    expect(envs.filter((e) => e.name === 'DR_S3_CA_FILE').map((e) => e.value)).toContain('/opt/dr/s3-ca.pem');
   });
 });

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UserError, createLogger, findWorkspaceRoot, kubeconfigPath, runCommand } from '@groundwork/kit';
+import { UserError, createLogger, findWorkspaceRoot, kubeconfigPath, runCommand, type ParsedOptions } from '@groundwork/kit';
+import { S3Error } from './runner/s3.ts';
 import { loadCluster, type LoadedCluster } from '@groundwork/cluster';
 import { connect, guardIdentity, parseDuration } from '@groundwork/kube';
 import { fetchBackup, listBackups } from './runner/fetch.ts';
@@ -78,76 +79,82 @@ async function liveApi(root: string, cluster: LoadedCluster) {
 export function main(argv: string[]): Promise<number> {
   return runCommand(
     spec,
-    async ({ options, positionals }) => {
-      const root = findWorkspaceRoot();
-      if (!options.cluster || options.cluster === '*') throw new UserError('name the cluster with --cluster=<name>', { exitCode: 2 });
-      const cluster = loadCluster(root, options.cluster);
-      const [command, arg] = positionals;
-      const at = options.at ?? 'latest';
-      const volumeDir = options['volume-dir'];
-      const waits = { log, at, timeoutMs: parseDuration(options.timeout ?? '30m', '--timeout'), pollMs: Number(process.env.GROUNDWORK_POLL_MS ?? 2000) };
-      switch (command) {
-        case 'recovery':
-          process.stdout.write(recoveryRunbook(cluster));
-          return 0;
-        case 'list': {
-          const ws = await workstation(root, cluster, { ...(volumeDir ? { volumeDir } : {}) });
-          try {
-            const kinds = options.kind ? [kindOf(options.kind, '--kind')] : KINDS;
-            for (const target of targetsOf(ws.settings)) {
-              for (const kind of kinds) {
-                for (const backup of await listBackups(ws.settings, target, kind)) process.stdout.write(`${new Date(backup.takenAt).toISOString()}  ${kind.padEnd(8)} ${String(backup.size).padStart(12)}  ${target.label}  ${backup.file}\n`);
-              }
-            }
-          } finally {
-            ws.close();
-          }
-          return 0;
-        }
-        case 'fetch': {
-          const kind = kindOf(arg, 'fetch');
-          if (!options.out) throw new UserError('fetch: give where the backup goes with --out=PATH', { exitCode: 2 });
-          const ws = await workstation(root, cluster, { ...(volumeDir ? { volumeDir } : {}) });
-          try {
-            const from = options.from === 's3' || options.from === 'volume' ? options.from : undefined;
-            const fetched = await fetchBackup(ws.settings, kind, resolve(options.out), { at, identities: await clusterIdentities(cluster), ...(from ? { from } : {}) });
-            log.ok(`${fetched.file} from ${fetched.target} → ${options.out} (${fetched.check}); its description is in ${options.out}.json`);
-          } finally {
-            ws.close();
-          }
-          return 0;
-        }
-        case 'etcd-snapshot': {
-          if (!options.out) throw new UserError('etcd-snapshot: give the folder with --out=DIR', { exitCode: 2 });
-          const taken = await log.progress(`etcd snapshot of ${cluster.name}`, () => takeEtcdSnapshot(root, cluster, resolve(options.out!), { log, ...(options.node ? { node: options.node } : {}) }));
-          log.ok(`${taken.file} (${taken.bytes} bytes encrypted, from ${taken.node})`);
-          return 0;
-        }
-        case 'restore': {
-          const kind = kindOf(arg, 'restore');
-          if (kind === 'etcd') throw new UserError('etcd is restored by bootstrapping Talos from a snapshot: see gw-dr recovery --cluster=' + cluster.name, { exitCode: 2 });
-          if (options['database-url']) {
-            if (kind !== 'postgres') throw new UserError('--database-url is for restore postgres', { exitCode: 2 });
-            const file = await restorePostgresInto(root, cluster, options['database-url'], { at, log, ...(volumeDir ? { volumeDir } : {}) });
-            log.ok(`restored ${file}`);
-            return 0;
-          }
-          const api = await liveApi(root, cluster);
-          await (kind === 'postgres' ? restorePostgresLive(cluster, api, waits) : restoreN8nLive(cluster, api, waits));
-          log.ok(`${kind} restored from the ${at} backup`);
-          return 0;
-        }
-        case 'drill': {
-          const live = !options.local && (!!process.env.GROUNDWORK_KUBECONFIG || existsSync(kubeconfigPath(root, cluster.name)));
-          const outcome = live ? await liveDrill(root, cluster, await liveApi(root, cluster), waits) : await localDrill(root, cluster, { at, log, ...(volumeDir ? { volumeDir } : {}) });
-          return printDrill(outcome);
-        }
-        default:
-          throw new UserError(`unknown command "${command}"`, { exitCode: 2, hint: 'run gw-dr --help' });
-      }
-    },
+    // A store that does not answer, or answers with an error, is the user's to fix, not a crash.
+    async (parsed) => run(parsed).catch((error: unknown) => {
+      if (error instanceof S3Error) throw new UserError(error.message, { hint: error.status ? 'check the bucket, the access key (gw-secrets status) and features.dr.s3' : 'check features.dr.s3.endpoint, that it resolves and is reachable from this machine, and its certificate (features.dr.s3.caFile for a private CA)' });
+      throw error;
+    }),
     argv,
   );
+}
+
+async function run({ options, positionals }: { options: ParsedOptions<typeof spec.options>; positionals: string[] }): Promise<number> {
+  const root = findWorkspaceRoot();
+  if (!options.cluster || options.cluster === '*') throw new UserError('name the cluster with --cluster=<name>', { exitCode: 2 });
+  const cluster = loadCluster(root, options.cluster);
+  const [command, arg] = positionals;
+  const at = options.at ?? 'latest';
+  const volumeDir = options['volume-dir'];
+  const waits = { log, at, timeoutMs: parseDuration(options.timeout ?? '30m', '--timeout'), pollMs: Number(process.env.GROUNDWORK_POLL_MS ?? 2000) };
+  switch (command) {
+    case 'recovery':
+      process.stdout.write(recoveryRunbook(cluster));
+      return 0;
+    case 'list': {
+      const ws = await workstation(root, cluster, { ...(volumeDir ? { volumeDir } : {}) });
+      try {
+        const kinds = options.kind ? [kindOf(options.kind, '--kind')] : KINDS;
+        for (const target of targetsOf(ws.settings)) {
+          for (const kind of kinds) {
+            for (const backup of await listBackups(ws.settings, target, kind)) process.stdout.write(`${new Date(backup.takenAt).toISOString()}  ${kind.padEnd(8)} ${String(backup.size).padStart(12)}  ${target.label}  ${backup.file}\n`);
+          }
+        }
+      } finally {
+        ws.close();
+      }
+      return 0;
+    }
+    case 'fetch': {
+      const kind = kindOf(arg, 'fetch');
+      if (!options.out) throw new UserError('fetch: give where the backup goes with --out=PATH', { exitCode: 2 });
+      const ws = await workstation(root, cluster, { ...(volumeDir ? { volumeDir } : {}) });
+      try {
+        const from = options.from === 's3' || options.from === 'volume' ? options.from : undefined;
+        const fetched = await fetchBackup(ws.settings, kind, resolve(options.out), { at, identities: await clusterIdentities(cluster), ...(from ? { from } : {}) });
+        log.ok(`${fetched.file} from ${fetched.target} → ${options.out} (${fetched.check}); its description is in ${options.out}.json`);
+      } finally {
+        ws.close();
+      }
+      return 0;
+    }
+    case 'etcd-snapshot': {
+      if (!options.out) throw new UserError('etcd-snapshot: give the folder with --out=DIR', { exitCode: 2 });
+      const taken = await log.progress(`etcd snapshot of ${cluster.name}`, () => takeEtcdSnapshot(root, cluster, resolve(options.out!), { log, ...(options.node ? { node: options.node } : {}) }));
+      log.ok(`${taken.file} (${taken.bytes} bytes encrypted, from ${taken.node})`);
+      return 0;
+    }
+    case 'restore': {
+      const kind = kindOf(arg, 'restore');
+      if (kind === 'etcd') throw new UserError('etcd is restored by bootstrapping Talos from a snapshot: see gw-dr recovery --cluster=' + cluster.name, { exitCode: 2 });
+      if (options['database-url']) {
+        if (kind !== 'postgres') throw new UserError('--database-url is for restore postgres', { exitCode: 2 });
+        const file = await restorePostgresInto(root, cluster, options['database-url'], { at, log, ...(volumeDir ? { volumeDir } : {}) });
+        log.ok(`restored ${file}`);
+        return 0;
+      }
+      const api = await liveApi(root, cluster);
+      await (kind === 'postgres' ? restorePostgresLive(cluster, api, waits) : restoreN8nLive(cluster, api, waits));
+      log.ok(`${kind} restored from the ${at} backup`);
+      return 0;
+    }
+    case 'drill': {
+      const live = !options.local && (!!process.env.GROUNDWORK_KUBECONFIG || existsSync(kubeconfigPath(root, cluster.name)));
+      const outcome = live ? await liveDrill(root, cluster, await liveApi(root, cluster), waits) : await localDrill(root, cluster, { at, log, ...(volumeDir ? { volumeDir } : {}) });
+      return printDrill(outcome);
+    }
+    default:
+      throw new UserError(`unknown command "${command}"`, { exitCode: 2, hint: 'run gw-dr --help' });
+  }
 }
 
 if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { scratchDir } from '@groundwork/testkit';
@@ -75,7 +76,7 @@ async function verify(req: IncomingMessage, body: Buffer, credentials: { accessK
 }
 
 /** s3rver with one bucket, behind the verifying proxy; the store accepts exactly these credentials. */
-export async function startTestStore(options: { bucket: string; credentials: { accessKeyId: string; secretAccessKey: string }; region?: string }): Promise<TestStore> {
+export async function startTestStore(options: { bucket: string; credentials: { accessKeyId: string; secretAccessKey: string }; region?: string; tls?: { cert: string; key: string } }): Promise<TestStore> {
   const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> };
   const Account = require('s3rver/lib/models/account') as new (id: number, name: string) => { createKeyPair(id: string, secret: string): void };
   new Account(123456789012, 'groundwork-test').createKeyPair(options.credentials.accessKeyId, options.credentials.secretAccessKey);
@@ -85,7 +86,7 @@ export async function startTestStore(options: { bucket: string; credentials: { a
   const refused: string[] = [];
   const requests: string[] = [];
   const faults: TestStore['faults'] = [];
-  const proxy: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
     void (async () => {
       const body = await readBody(req);
       const fault = faults.shift();
@@ -105,10 +106,12 @@ export async function startTestStore(options: { bucket: string; credentials: { a
       forward.on('error', (error) => res.writeHead(502).end(error.message));
       forward.end(body);
     })();
-  });
+  };
+  // A store with its own certificate (a NAS with a private CA) when the test gives one.
+  const proxy: Server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return {
-    endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     bucket: options.bucket,
     refused,
     requests,

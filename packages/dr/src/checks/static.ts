@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,14 @@ const network: StaticCheck = {
     const postgres = { pod: { namespace: N8N_NAMESPACE, labels: database?.labels ?? { ...N8N_POSTGRES.pods } } };
     const dns = { pod: { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } } };
     const { s3 } = cluster.config.features.dr;
+    const notes: string[] = [];
+    // A host name is checked at the addresses it resolves to from here: a NAS on a VLAN the policy does not
+    // name would be refused in the cluster while every other check passed.
+    let resolved: string[] = [];
+    if (s3 && !/^\d+\.\d+\.\d+\.\d+$/.test(s3Address(s3.endpoint).host)) {
+      resolved = await resolveIPv4(s3Address(s3.endpoint).host);
+      if (resolved.length === 0) notes.push(`${s3Address(s3.endpoint).host} does not resolve from here: the bucket path is checked for a public address only`);
+    }
     let checked = 0;
     const expect = (traffic: Traffic, allowed: boolean, why: string) => {
       checked++;
@@ -76,13 +85,14 @@ const network: StaticCheck = {
       if (s3) {
         const { host, port } = s3Address(s3.endpoint);
         expect({ from, to: { ip: /^\d+\.\d+\.\d+\.\d+$/.test(host) ? host : '203.0.113.10' }, port }, true, `${pod.name} → the bucket (${s3.endpoint})`);
+        for (const ip of resolved) expect({ from, to: { ip }, port }, true, `${pod.name} → the bucket at ${ip} (${host} resolves there; name its network in features.dr.s3.cidr if it is private)`);
       }
       expect({ from, to: { ip: '203.0.113.10' }, port: 22 }, false, `${pod.name} → the internet on port 22`);
       for (const node of controlPlanes(cluster.config)) expect({ from, to: { ip: node.ip }, port: TALOS_API_PORT }, isEtcd, `${pod.name} → Talos API of ${node.name}`);
       for (const node of workers(cluster.config).slice(0, 1)) expect({ from, to: { ip: node.ip }, port: TALOS_API_PORT }, false, `${pod.name} → Talos API of worker ${node.name}`);
       if (n8n) expect({ from, to: postgres, port: N8N_POSTGRES.port }, isClient && pod.namespace === cluster.config.features.dr.namespace, `${pod.name} → n8n's PostgreSQL`);
     }
-    return { problems, notes: [`${checked} paths of ${podsOf([...objects, ...drill]).length} job pods checked against the dr${n8n ? ' and n8n' : ''} network policies`] };
+    return { problems, notes: [...notes, `${checked} paths of ${podsOf([...objects, ...drill]).length} job pods checked against the dr${n8n ? ' and n8n' : ''} network policies`] };
   },
 };
 
@@ -114,5 +124,12 @@ const coverage: StaticCheck = {
     return { problems, notes };
   },
 };
+
+/** The IPv4 addresses a host name resolves to from this machine; none when it does not resolve in time. */
+async function resolveIPv4(host: string): Promise<string[]> {
+  const timeout = new Promise<never[]>((resolve) => setTimeout(() => resolve([]), 3_000).unref());
+  const answer = lookup(host, { all: true, family: 4 }).then((list) => list.map((a) => a.address)).catch(() => []);
+  return Promise.race([answer, timeout]);
+}
 
 export const staticChecks: StaticCheck[] = [program, network, drillObjects, coverage];

@@ -15,13 +15,16 @@ export function s3Address(endpoint: string): { host: string; port: number } {
 
 /**
  * Where the bucket is: its address when the endpoint names one; for a host name, the internet (public
- * addresses) and the node network (a NAS next to the nodes), on the endpoint's port only.
+ * addresses) and the node network (a NAS next to the nodes); and features.dr.s3.cidr when given; on the
+ * endpoint's port only.
  */
 export function bucketEgress(cluster: LoadedCluster): PolicyRule[] {
   const { s3 } = cluster.config.features.dr;
   if (!s3) return [];
   const { host, port } = s3Address(s3.endpoint);
   const targets = ipv4.parseIPv4(host) !== undefined ? [peers.cidr(`${host}/32`)] : [peers.internet(), peers.cidr(cluster.config.network.nodeCidr)];
+  // A store on another private network (a subnet or VLAN the nodes route to), as the cluster file says.
+  if (s3.cidr) targets.push(peers.cidr(s3.cidr));
   return [{ peers: targets, ports: tcp(port) }];
 }
 

@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '@groundwork/kit';
 import type { LoadedCluster } from '@groundwork/cluster';
 import { configHash, meta } from '@groundwork/kube';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -17,7 +20,19 @@ export function runnerFiles(cluster: LoadedCluster): Record<string, string> {
     'n8n-import.sh': n8nImport,
     // The cluster's age recipients (public keys): the jobs can encrypt, never decrypt.
     'recipients.txt': `${cluster.config.sops.age.join('\n')}\n`,
+    // The store's private CA (public certificates), when the cluster file names one.
+    ...(cluster.config.features.dr.s3?.caFile ? { 's3-ca.pem': s3CaPem(cluster) } : {}),
   };
+}
+
+/** The CA file the cluster file names (features.dr.s3.caFile), read from the cluster folder. */
+export function s3CaPem(cluster: LoadedCluster): string {
+  const file = cluster.config.features.dr.s3!.caFile!;
+  const path = join(cluster.dir, file);
+  if (!existsSync(path)) throw new UserError(`${cluster.file}: features.dr.s3.caFile: ${file} does not exist in ${cluster.dir}`);
+  const text = readFileSync(path, 'utf8');
+  if (!/-----BEGIN CERTIFICATE-----/.test(text)) throw new UserError(`${cluster.file}: features.dr.s3.caFile: ${file} holds no PEM certificate`);
+  return text;
 }
 
 /** The program and scripts every dr Job runs, in one ConfigMap (a change rolls into the next run). */

@@ -29,6 +29,7 @@ export function runnerEnv(cluster: LoadedCluster): Env {
           [ENV.s3Bucket]: s3.bucket,
           ...(s3.prefix ? { [ENV.s3Prefix]: s3.prefix } : {}),
           [ENV.s3PathStyle]: String(s3.pathStyle),
+          ...(s3.caFile ? { [ENV.s3CaFile]: `${MOUNTS.runner}/s3-ca.pem` } : {}),
           [ENV.accessKeyId]: secretKeyRef(SECRETS.s3.name, SECRETS.s3.accessKeyId),
           [ENV.secretAccessKey]: secretKeyRef(SECRETS.s3.name, SECRETS.s3.secretAccessKey),
         }

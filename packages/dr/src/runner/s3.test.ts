@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchDir } from '@groundwork/testkit';
+import { isolatedEnv, runIn, scratchDir } from '@groundwork/testkit';
+import { main as gwDr } from '../dr-cli.ts';
+import { renderPiFleet } from '../../test/harness.ts';
 import { S3Client, S3Error, sign, uriEncode } from './s3.ts';
 import { startTestStore, type TestStore } from '../../test/s3.ts';
 
@@ -76,4 +79,39 @@ describe('the S3 client against an S3 store that checks signatures', () => {
     );
     expect(uriEncode('a b/ü+', true)).toBe('a%20b/%C3%BC%2B');
   });
+});
+
+describe('a store on the LAN with a private CA (features.dr.s3.caFile)', () => {
+  it('is refused without the CA and reached with it', async () => {
+    const dir = scratchDir('gw-dr-ca-');
+    const openssl = (args: string[]) => {
+      const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(result.stderr);
+    };
+    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=NAS private CA']);
+    openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'nas.key', '-out', 'nas.csr', '-subj', '/CN=nas.lan']);
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    openssl(['x509', '-req', '-in', 'nas.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'nas.pem', '-days', '2', '-extfile', 'san.ext']);
+    const store = await startTestStore({ bucket: 'backups', credentials, tls: { cert: readFileSync(join(dir, 'nas.pem'), 'utf8'), key: readFileSync(join(dir, 'nas.key'), 'utf8') } });
+    try {
+      const config = { endpoint: store.endpoint, region: 'us-east-1', bucket: 'backups', pathStyle: true, ...credentials };
+      const error = (await new S3Client(config).list('lab/').catch((e: unknown) => e)) as S3Error;
+      expect(error).toBeInstanceOf(S3Error);
+      expect(error.message).toMatch(/self.signed|unable to (get|verify)|certificate/i);
+      expect(await new S3Client({ ...config, ca: readFileSync(join(dir, 'ca.pem'), 'utf8') }).list('lab/')).toEqual([]);
+    } finally {
+      await store.stop();
+    }
+  });
+});
+
+describe('gw-dr when the store cannot be reached', () => {
+  it('says what to check instead of printing a stack trace', async () => {
+    const rendered = await renderPiFleet((t) => t.replace('endpoint: https://s3.eu-central-003.backblazeb2.com', 'endpoint: https://backups.nonexistent.invalid'));
+    const result = await runIn(rendered.ws.root, gwDr, ['list', '--cluster=pi-fleet'], isolatedEnv(scratchDir('gw-dr-home-')));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/S3 GET backups\.nonexistent\.invalid.*(ENOTFOUND|EAI_AGAIN)/);
+    expect(result.stderr).toContain('hint: check features.dr.s3.endpoint, that it resolves and is reachable from this machine');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  }, 120_000);
 });

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
+import { rootCertificates } from 'node:tls';
 
 /**
  * The four S3 calls backups need (put, list, get, delete, plus head), signed with AWS Signature Version 4,
@@ -17,6 +18,8 @@ export interface S3Config {
   pathStyle: boolean;
   accessKeyId: string;
   secretAccessKey: string;
+  /** PEM of a private CA the endpoint's certificate chains to, trusted besides the public ones. */
+  ca?: string;
 }
 
 export interface S3Object {
@@ -124,7 +127,8 @@ export class S3Client {
     const headers = sign(this.config, { method, url, headers: options.headers ?? {}, payloadHash, now: new Date() });
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers, timeout: this.timeoutMs }, resolve);
+      const ca = this.config.ca && url.protocol === 'https:' ? { ca: [...rootCertificates, this.config.ca] } : {};
+      const req = request(url, { method, headers, timeout: this.timeoutMs, ...ca }, resolve);
       req.on('timeout', () => req.destroy(new Error(`no answer in ${this.timeoutMs / 1000}s`)));
       req.on('error', (error) => reject(new S3Error(`S3 ${method} ${url.host}${url.pathname}: ${error.message}`, 0, 'NetworkError')));
       if (options.upload) createReadStream(options.upload).on('error', reject).pipe(req);

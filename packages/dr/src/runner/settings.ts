@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseRetention, type Retention } from './retention.ts';
 import { FolderTarget, S3Target, type Target } from './targets.ts';
 
@@ -17,6 +18,7 @@ export const ENV = {
   s3Bucket: 'DR_S3_BUCKET',
   s3Prefix: 'DR_S3_PREFIX',
   s3PathStyle: 'DR_S3_PATH_STYLE',
+  s3CaFile: 'DR_S3_CA_FILE',
   accessKeyId: 'AWS_ACCESS_KEY_ID',
   secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
   talosconfig: 'TALOSCONFIG',
@@ -30,7 +32,7 @@ export interface Settings {
   retention: Retention;
   recipientsFile?: string;
   identityFile?: string;
-  s3?: { endpoint: string; region: string; bucket: string; prefix?: string; pathStyle: boolean; accessKeyId: string; secretAccessKey: string };
+  s3?: { endpoint: string; region: string; bucket: string; prefix?: string; pathStyle: boolean; accessKeyId: string; secretAccessKey: string; ca?: string };
   volume?: string;
 }
 
@@ -58,6 +60,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
       pathStyle: env[ENV.s3PathStyle] !== 'false',
       accessKeyId: required(env, ENV.accessKeyId),
       secretAccessKey: required(env, ENV.secretAccessKey),
+      ...(env[ENV.s3CaFile] ? { ca: readFileSync(env[ENV.s3CaFile]!, 'utf8') } : {}),
     };
   }
   if (!settings.s3 && !settings.volume) throw new Error(`no backup target: set ${ENV.s3Endpoint} (and the bucket) or ${ENV.volume}`);

@@ -6,6 +6,7 @@ import type { LoadedCluster } from '@groundwork/cluster';
 import { clusterKeyServices, decryptManifest, manifestPath, sops } from '@groundwork/secrets-sops';
 import { parseRetention } from '../runner/retention.ts';
 import type { Settings } from '../runner/settings.ts';
+import { s3CaPem } from '../components/runner.ts';
 import { SECRETS, namespaceOf } from '../names.ts';
 import { retentionText } from '../config/env.ts';
 
@@ -48,7 +49,7 @@ export async function workstation(root: string, cluster: LoadedCluster, options:
   const settings: Settings = { cluster: cluster.name, work, retention: parseRetention(retentionText(cluster)), recipientsFile, ...(volume ? { volume } : {}) };
   if (s3) {
     const keys = await drSecretValues(root, cluster, SECRETS.s3.name);
-    settings.s3 = { ...s3, accessKeyId: keys[SECRETS.s3.accessKeyId] ?? '', secretAccessKey: keys[SECRETS.s3.secretAccessKey] ?? '' };
+    settings.s3 = { ...s3, accessKeyId: keys[SECRETS.s3.accessKeyId] ?? '', secretAccessKey: keys[SECRETS.s3.secretAccessKey] ?? '', ...(s3.caFile ? { ca: s3CaPem(cluster) } : {}) };
   }
   if (!settings.s3 && !settings.volume) {
     rmSync(work, { recursive: true, force: true });

@@ -46,7 +46,7 @@ export const peers = {
   },
   /** The internet: every IPv4 address except the private ranges, so a compromised pod cannot roam the LAN. */
   internet(): INetworkPolicyPeer {
-    return { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10'] } };
+    return { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '127.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10'] } };
   },
 };
 
