@@ -71,10 +71,13 @@ describe('the n8n layer from the cluster file to a cluster that runs it', () => 
     await plane?.stop();
   });
 
-  it('generate asks for the Secrets first, then renders them encrypted next to the objects', async () => {
+  it('generate renders without the Secrets and says what to provide, apply refuses until they exist, then they are rendered encrypted next to the objects', async () => {
     const missing = await run(generate, ['--cluster=lab']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('clusters/lab/secrets/n8n/n8n-encryption-key.sops.yaml: key (generated; run: gw-secrets create --cluster=lab)');
+    expect(missing.code, missing.stderr).toBe(0);
+    expect(missing.stderr).toContain('not provided yet (apply refuses until it is): clusters/lab/secrets/n8n/n8n-encryption-key.sops.yaml: key (generated; run: gw-secrets create --cluster=lab)');
+    const refused = await run(apply, ['--cluster=lab']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('missing secret value: clusters/lab/secrets/n8n/n8n-encryption-key.sops.yaml: key');
     expect((await run(secrets, ['create', '--cluster=lab'])).code).toBe(0);
     const result = await run(generate, ['--cluster=lab']);
     expect(result.code, result.stderr).toBe(0);
