@@ -8,6 +8,7 @@ import { LAYER } from './cluster/layer.ts';
 import { clusterSecretFiles } from './cluster/manifests.ts';
 import { assertNoExampleKey, clusterKeyServices } from './cluster/identity.ts';
 import { pushUndeclaredSecrets } from './cluster/push.ts';
+import { exampleValuesIn } from './cluster/provenance.ts';
 
 /**
  * apply for this layer runs first and is the gate in front of every other layer's apply: the cluster
@@ -29,6 +30,8 @@ export const main = (argv: string[]) =>
         for (const path of files) {
           await openEncrypted(new Uint8Array(readFileSync(join(root, path))), storeFor(formatForPath(path)), services);
         }
+        const exposed = await exampleValuesIn(root, cluster, services);
+        if (exposed.length) return { problems: exposed.map((p) => `${p}: refusing to apply a public value (gw-secrets rekey regenerates generated values; set the others anew)`) };
         const checked = `${files.length} secret file${files.length === 1 ? '' : 's'} decrypted in memory with valid MACs`;
         const pushed = await pushUndeclaredSecrets(root, cluster, applyFlags(options));
         return { ...pushed, summary: pushed.summary ? `${checked}; ${pushed.summary}` : checked };

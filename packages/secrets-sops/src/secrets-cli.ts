@@ -3,7 +3,8 @@
  * gw-secrets: a cluster's secrets as a whole. Keys for new clusters, the generated .sops.yaml rules, the
  * Secrets layers declare, and values only a person can provide.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ProblemList, UserError, createLogger, findWorkspaceRoot, listClusters, runCommand } from '@groundwork/kit';
 import { loadCluster } from '@groundwork/cluster';
 import { applicableSecrets, discoverDeclarations, isCopy, valueOrigin } from './cluster/declarations.ts';
@@ -66,7 +67,11 @@ export function main(argv: string[]): Promise<number> {
         log.ok(`clusters/${name}/age.key replaced; ${report.rotated.length} secret file(s) re-encrypted with new data keys`);
         if (report.kept) log.warn(`the old key is kept in ${report.kept} (0600, git-ignored): backups made before now open only with it; delete it once they have expired`);
         if (report.untracked) log.warn(`the old key file was tracked by Git and is now removed from the index: commit that removal`);
-        if (report.exposed) log.warn('the old values were readable with a public example key: replace them (delete generated secret files and run gw-secrets create)');
+        if (report.exposed) {
+          log.warn(`the old values were readable with a public example key: ${report.regenerated.length} generated value(s) made anew`);
+          for (const item of report.toReplace) log.warn(`set anew (it is public): gw-secrets set --cluster=${name} ${item} < value-file`);
+          if (existsSync(join(root, 'clusters', name, 'talos', 'secrets.sops.yaml'))) log.warn(`the Talos bundle is the example's too: rm clusters/${name}/talos/*.sops.yaml && gw-talos init --cluster=${name}`);
+        }
         return 0;
       }
       const cluster = loadCluster(root, name);

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { parseDocument, YAMLSeq } from 'yaml';
 import { PRIVATE_FILE_MODE, UserError, execFile, listClusters, writeFileAtomic } from '@groundwork/kit';
 import { clusterKeyFile, isExampleKeyText, loadCluster, validateClusterText, type LoadedCluster } from '@groundwork/cluster';
-import { ageRecipientOf, generateAgeIdentity, nowRfc3339, openEncrypted, parseAgeKeyText, rotate, storeFor, formatForPath, type AgeRecipientKind } from '../sops/index.ts';
-import { clusterSecretFiles } from './manifests.ts';
+import { Mapping, ageRecipientOf, generateAgeIdentity, nowRfc3339, openEncrypted, parseAgeKeyText, rotate, storeFor, formatForPath, type AgeRecipientKind } from '../sops/index.ts';
+import { clusterSecretFiles, inspectManifest, manifestPath, readSecretValues, updateManifest } from './manifests.ts';
+import { applicableSecrets, discoverDeclarations, generateValue, isCopy, isGenerated } from './declarations.ts';
 import { syncSopsConfig } from './sops-rules.ts';
 import { clusterKeyServices, exampleRecipients } from './identity.ts';
 
@@ -63,6 +64,10 @@ export async function initClusterKey(root: string, name: string, kind: AgeRecipi
 
 export interface RekeyReport {
   recipient: string;
+  /** Generated values made anew because the old ones were readable with an example key. */
+  regenerated: string[];
+  /** Values a person gave, now public: `namespace/name key`, to set anew. */
+  toReplace: string[];
   /** Where the replaced key was kept (a real key is never thrown away). */
   kept?: string;
   removed: string[];
@@ -117,5 +122,54 @@ export async function rekeyCluster(root: string, name: string, kind: AgeRecipien
     const next = await rotate(file, store, services, { addAge: [recipient], removeAge: removed });
     writeFileAtomic(join(root, path), next, { mode: PRIVATE_FILE_MODE });
   }
-  return { recipient, removed, rotated: files, untracked, exposed, ...(kept ? { kept } : {}) };
+  const { regenerated, toReplace } = exposed ? await regenerateExposed(root, name) : { regenerated: [], toReplace: [] };
+  return { recipient, removed, rotated: files, untracked, exposed, regenerated, toReplace, ...(kept ? { kept } : {}) };
+}
+
+function setValues(stringData: Mapping, values: Record<string, string>): void {
+  for (const [key, value] of Object.entries(values)) {
+    const entry = stringData.entries().find((e) => e.key === key);
+    if (entry) entry.value = value;
+    else stringData.items.push({ key, value });
+  }
+}
+
+/**
+ * After a rekey away from an example key: every generated value is made anew (the old ones are public), copies
+ * follow, and the values a person gave are listed to be set anew. Only the cluster's new key is used.
+ */
+async function regenerateExposed(root: string, name: string): Promise<{ regenerated: string[]; toReplace: string[] }> {
+  const cluster = loadCluster(root, name);
+  const services = await clusterKeyServices(cluster);
+  const declared = applicableSecrets(await discoverDeclarations(root), cluster.config);
+  const regenerated: string[] = [];
+  const toReplace: string[] = [];
+  for (const secret of declared) {
+    const path = manifestPath(name, secret.namespace, secret.name);
+    if (!existsSync(join(root, path))) continue;
+    const present = new Set(inspectManifest(root, path).keys);
+    const fresh: Record<string, string> = {};
+    for (const [key, spec] of Object.entries(secret.keys)) {
+      if (!present.has(key)) continue;
+      if (isGenerated(spec)) fresh[key] = generateValue(spec);
+      else if ('provided' in spec) toReplace.push(`${secret.namespace}/${secret.name} ${key}`);
+    }
+    if (Object.keys(fresh).length === 0) continue;
+    await updateManifest(root, path, services, (stringData) => setValues(stringData, fresh));
+    regenerated.push(...Object.keys(fresh).map((key) => `${secret.namespace}/${secret.name} ${key}`));
+  }
+  // Copies of regenerated values follow their sources (only where both exist; nothing new is created).
+  for (const secret of declared) {
+    const path = manifestPath(name, secret.namespace, secret.name);
+    if (!existsSync(join(root, path))) continue;
+    const copies: Record<string, string> = {};
+    for (const [key, spec] of Object.entries(secret.keys)) {
+      if (!isCopy(spec)) continue;
+      const source = manifestPath(name, spec.copyOf.namespace, spec.copyOf.name);
+      const value = existsSync(join(root, source)) ? (await readSecretValues(root, source, services))[spec.copyOf.key] : undefined;
+      if (value !== undefined) copies[key] = value;
+    }
+    if (Object.keys(copies).length) await updateManifest(root, path, services, (stringData) => setValues(stringData, copies));
+  }
+  return { regenerated, toReplace };
 }

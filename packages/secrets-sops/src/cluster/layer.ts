@@ -5,6 +5,7 @@ import type { LoadedCluster } from '@groundwork/cluster';
 import { fileStatus, formatForPath, keyId, metadataFromMapping, openEncrypted, storeFor, SopsError } from '../sops/index.ts';
 import { applicableSecrets, discoverDeclarations } from './declarations.ts';
 import { clusterSecretFiles, inspectManifest, missingSecrets, staleCopies } from './manifests.ts';
+import { exampleValuesIn } from './provenance.ts';
 import { clusterRecipients, coverageProblems, loadRepoSopsConfig } from './sops-rules.ts';
 import { clusterKeyServices, identityOrigins } from './identity.ts';
 
@@ -99,6 +100,8 @@ export async function verifySecrets(root: string, cluster: LoadedCluster): Promi
   else if (unopened) problems.push(`${unopened} of ${files.length} secret files could not be opened with the identities at hand (${identityOrigins(services, root, cluster).join(', ')})`);
   if (verified) notes.push(`${verified} MAC${verified === 1 ? '' : 's'} verified with ${identityOrigins(services, root, cluster).join(', ')}`);
   if (verified && !unopened) problems.push(...(await staleCopies(root, cluster, applicableSecrets(await discoverDeclarations(root), cluster.config), services)));
+  // A value copied from an example cluster is public, whatever key it is now encrypted to.
+  if (verified && !unopened) problems.push(...(await exampleValuesIn(root, cluster, services)).map((p) => `${p} (gw-secrets rekey regenerates generated values; set the others anew)`));
   problems.push(...staleRendering(root, cluster, secretManifests(files, cluster.name)));
   return { problems, notes };
 }
