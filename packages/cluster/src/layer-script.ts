@@ -32,7 +32,7 @@ export interface LayerScript {
  * named cluster so that nothing is changed on clusters by accident.
  */
 export function runLayerScript(script: LayerScript, argv: string[] = process.argv.slice(2)): Promise<number> {
-  const log = createLogger(`${script.layer}:${script.action}`);
+  let log = createLogger(`${script.layer}:${script.action}`);
   return runCommand(
     {
       usage: `tsx packages/${script.layer}/src/${script.action}.ts --cluster=NAME   (or: npx nx run ${script.layer}:${script.action} --cluster=NAME)`,
@@ -49,6 +49,9 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
       } as Record<string, OptionSpec> & { cluster: OptionSpec & { type: 'string'; default: string } },
     },
     async ({ options }) => {
+      // Every line of a dry run says so (the flag, or GROUNDWORK_DRY_RUN through Nx).
+      const dry = script.action === 'apply' && ((options as Record<string, unknown>)['dry-run'] === true || ['1', 'true', 'yes'].includes(process.env.GROUNDWORK_DRY_RUN ?? ''));
+      if (dry) log = createLogger(`${script.layer}:${script.action}, dry run`);
       const root = findWorkspaceRoot();
       if (script.action === 'apply' && (options.cluster === ALL_CLUSTERS || options.cluster.includes(','))) {
         throw new UserError('apply changes a live cluster: name exactly one with --cluster=<name>', { exitCode: 2 });

@@ -309,6 +309,10 @@ describe('platform-core from the cluster file to a cluster that matches it', () 
     expect(result.stdout).toContain('***(changed)***');
     expect(result.stdout).not.toContain(token);
     expect(result.stderr).toContain('lab: 1 to change');
+    // Every status line says it was a dry run.
+    const lines = result.stderr.split('\n').filter((l) => l.includes('[platform-core:apply'));
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line).toContain('[platform-core:apply, dry run]');
   });
 
   it('refuses to apply to an API server that belongs to another cluster', async () => {

@@ -122,6 +122,12 @@ describe('talos-config on a cluster, from a new bundle to a verified running clu
       expect(plane.spec.endpoint).toBe('https://10.9.0.11:6443');
       const second = await run(apply, ['--cluster=lab'], fast());
       expect(second.stderr).toContain('lab: 2 unchanged; etcd already bootstrapped');
+      // A dry run says so on every line it prints.
+      const dry = await run(apply, ['--cluster=lab'], { ...fast(), GROUNDWORK_DRY_RUN: '1' });
+      expect(dry.code, dry.stderr).toBe(0);
+      const applyLines = dry.stderr.split('\n').filter((l) => l.includes('[talos-config:apply'));
+      expect(applyLines.length).toBeGreaterThan(3);
+      for (const line of applyLines) expect(line).toContain('[talos-config:apply, dry run]');
     }, 120_000);
 
     it('live verify checks versions, etcd members, health and Kubernetes nodes', async () => {

@@ -122,7 +122,8 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
     mtls: { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client },
     kubernetesCa: secrets.bundle.certs.k8s.crt,
     resolve: addressResolver(env),
-    log: createLogger(`${LAYER}:apply`),
+    // Every line of a dry run says so.
+    log: createLogger(options.dryRun ? `${LAYER}:apply, dry run` : `${LAYER}:apply`),
     mode: options.mode,
     dryRun: options.dryRun,
     maintenanceAddresses: maintenance.addresses,
@@ -131,6 +132,7 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
       nodeMs: ms('GROUNDWORK_TALOS_NODE_TIMEOUT_MS', 900_000),
       kubernetesMs: ms('GROUNDWORK_KUBERNETES_TIMEOUT_MS', 900_000),
       pollMs: ms('GROUNDWORK_POLL_MS', 5_000),
+      probeMs: ms('GROUNDWORK_TALOS_PROBE_TIMEOUT_MS', 5_000),
     },
   };
   // An installer from the Image Factory exists only once its schematic is registered.

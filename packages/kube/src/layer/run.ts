@@ -164,7 +164,8 @@ export async function applyKubeLayer(root: string, cluster: LoadedCluster, layer
   // A Secret this layer's workloads need and nobody has provided yet: nothing is applied until it exists.
   const missing = (await secrets.declared(root, cluster, layer.name)).missing ?? [];
   if (missing.length) return { problems: missing.map((m) => `missing secret value: ${m}`) };
-  const log = createLogger(`${layer.name}:apply`);
+  // Every line of a dry run says so.
+  const log = createLogger(flags.dryRun ? `${layer.name}:apply, dry run` : `${layer.name}:apply`);
   const api = connect(root, cluster.name, `groundwork-${layer.name}`, env);
   log.info(`${flags.dryRun ? 'dry run against' : 'applying to'} ${api.server} as field manager ${api.fieldManager}`);
   const secretObjects = await decryptedSecrets(root, cluster, rendered, secrets);

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type Address } from '@groundwork/kit';
 import { validateClusterText } from '@groundwork/cluster';
@@ -185,12 +186,33 @@ describe('apply: from nodes in maintenance mode to a running cluster (a real kub
     expect(nodes[1]!.applyCalls.at(-1)).toEqual({ mode: 'NO_REBOOT', dryRun: false });
   });
 
-  it('names a node that does not answer', async () => {
+  it('names a node that does not answer, asking every node at once, and changes no node before it knows', async () => {
     await nodes[2]!.stop();
-    const report = await applyCluster(context);
+    const applied = nodes.map((n) => n.applyCalls.length);
+    const started = Date.now();
+    const report = await applyCluster({ ...context, timeouts: { ...context.timeouts, probeMs: 1500 } });
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(nodes.map((n) => n.applyCalls.length)).toEqual(applied);
+    expect(lines.join('')).toMatch(/plan: w-2 at 10\.9\.0\.22: does not answer/);
     expect(report.nodes['w-2']).toBe('unreachable');
     expect(report.problems).toEqual(['w-2 (10.9.0.22:50000) does not answer: is it powered on and on the network? A fresh machine answers at its DHCP address: give it with --maintenance=w-2=<address>']);
     await nodes[2]!.start(nodes[2]!.port);
+  });
+
+  it('asks silent nodes at once: three that never answer cost one probe timeout, not three', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const report = await applyCluster({ ...context, resolve: (host, p) => (p === 50000 ? { host: '127.0.0.1', port } : context.resolve(host, p)), timeouts: { ...context.timeouts, probeMs: 1500 } });
+      const took = Date.now() - started;
+      expect(report.nodes).toEqual({ 'cp-1': 'unreachable', 'w-1': 'unreachable', 'w-2': 'unreachable' });
+      expect(took).toBeGreaterThanOrEqual(1400);
+      expect(took).toBeLessThan(3 * 1500);
+    } finally {
+      silent.close();
+    }
   });
 
   it('installs a fresh machine where DHCP put it, and finds it at its own address once it reboots into its config', async () => {

@@ -23,7 +23,8 @@ export interface ApplyContext {
   log: Logger;
   mode: ApplyMode;
   dryRun: boolean;
-  timeouts: { callMs: number; nodeMs: number; kubernetesMs: number; pollMs: number };
+  /** probeMs: how long a node may take to answer the first question (all nodes are asked at once). */
+  timeouts: { callMs: number; nodeMs: number; kubernetesMs: number; pollMs: number; probeMs?: number };
   /**
    * Where a node booted without a config answers, by node name, when that is not its address in the cluster
    * file (a fresh machine in maintenance mode has whatever address DHCP gave it).
@@ -40,13 +41,13 @@ export interface ApplyReport {
   problems: string[];
 }
 
-function client(ctx: ApplyContext, address: string, credentials: Credentials): TalosClient {
+function client(ctx: ApplyContext, address: string, credentials: Credentials, timeoutMs = ctx.timeouts.callMs): TalosClient {
   const target = ctx.resolve(address, PORTS.apid);
-  return new TalosClient({ ...target, serverName: address }, credentials, { timeoutMs: ctx.timeouts.callMs });
+  return new TalosClient({ ...target, serverName: address }, credentials, { timeoutMs });
 }
 
-async function withClient<T>(ctx: ApplyContext, node: ClusterNode, credentials: Credentials, use: (client: TalosClient) => Promise<T>, address = node.ip): Promise<T> {
-  const talos = client(ctx, address, credentials);
+async function withClient<T>(ctx: ApplyContext, node: ClusterNode, credentials: Credentials, use: (client: TalosClient) => Promise<T>, address = node.ip, timeoutMs?: number): Promise<T> {
+  const talos = client(ctx, address, credentials, timeoutMs);
   try {
     return await use(talos);
   } finally {
@@ -61,14 +62,15 @@ const TLS_REJECTED = /certificate|self.signed|handshake|SSL|TLS|unable to verify
  * without a client certificate is in maintenance mode (booted without config); anything else is unreachable.
  */
 async function probe(ctx: ApplyContext, node: ClusterNode, address = node.ip): Promise<'configured' | 'maintenance' | 'unreachable'> {
+  const timeout = ctx.timeouts.probeMs ?? ctx.timeouts.callMs;
   try {
-    await withClient(ctx, node, ctx.mtls, (c) => c.version(), address);
+    await withClient(ctx, node, ctx.mtls, (c) => c.version(), address, timeout);
     return 'configured';
   } catch (error) {
     if (!TLS_REJECTED.test((error as Error).message)) return 'unreachable';
   }
   try {
-    await withClient(ctx, node, { mode: 'maintenance' }, (c) => c.version(), address);
+    await withClient(ctx, node, { mode: 'maintenance' }, (c) => c.version(), address, timeout);
     return 'maintenance';
   } catch {
     return 'unreachable';
@@ -87,10 +89,11 @@ async function locate(ctx: ApplyContext, node: ClusterNode): Promise<{ state: 'c
 
 const unchanged = (details: string) => /no changes/i.test(details);
 
-async function configureNode(ctx: ApplyContext, node: ClusterNode): Promise<NodeOutcome> {
+type Located = Awaited<ReturnType<typeof locate>>;
+
+async function configureNode(ctx: ApplyContext, node: ClusterNode, { state, address }: Located): Promise<NodeOutcome> {
   const data = Buffer.from(ctx.configs.get(node.name) ?? '', 'utf8');
-  const { state, address } = await locate(ctx, node);
-  if (state === 'unreachable') return 'unreachable';
+  if (state === 'unreachable') throw new Error(`${node.name} stopped answering`);
   if (state === 'maintenance') {
     if (ctx.dryRun) return 'would change';
     if (address !== node.ip) ctx.log.info(`${node.name}: in maintenance mode at ${address}; it comes back at ${node.ip} with its config`);
@@ -149,16 +152,24 @@ async function bootstrapOnce(ctx: ApplyContext, first: ClusterNode): Promise<App
 export async function applyCluster(ctx: ApplyContext): Promise<ApplyReport> {
   const report: ApplyReport = { nodes: {}, bootstrap: 'skipped', problems: [] };
   const ordered = [...controlPlanes(ctx.cluster), ...workers(ctx.cluster)];
-  for (const node of ordered) {
-    const outcome = await ctx.log.progress(`${node.name} (${node.ip}): applying its config`, () => configureNode(ctx, node));
+  // Every node is asked at once, with one short timeout, and the whole plan is shown before anything changes;
+  // a node that does not answer stops the run before any other node is touched.
+  const located = await ctx.log.progress(`asking the ${ordered.length} nodes where they stand`, () => Promise.all(ordered.map((node) => locate(ctx, node))));
+  const PLAN = { configured: 'configured: gets its config if it changed', maintenance: 'in maintenance mode: gets its config, installs Talos and reboots', unreachable: 'does not answer' };
+  ordered.forEach((node, i) => ctx.log.info(`plan: ${node.name} at ${located[i]!.address}: ${PLAN[located[i]!.state]}`));
+  ordered.forEach((node, i) => {
+    if (located[i]!.state !== 'unreachable') return;
+    report.nodes[node.name] = 'unreachable';
+    const other = ctx.maintenanceAddresses?.get(node.name);
+    report.problems.push(`${node.name} (${node.ip}:${PORTS.apid}${other ? `, or ${other} in maintenance mode` : ''}) does not answer: is it powered on and on the network?${other ? '' : ' A fresh machine answers at its DHCP address: give it with --maintenance=' + node.name + '=<address>'}`);
+  });
+  if (report.problems.length) return report;
+  for (const [i, node] of ordered.entries()) {
+    const outcome = await ctx.log.progress(`${node.name} (${node.ip}): applying its config`, () => configureNode(ctx, node, located[i]!));
     report.nodes[node.name] = outcome;
     ctx.log.info(`${node.name}: ${outcome}`);
-    if (outcome === 'unreachable') {
-      const other = ctx.maintenanceAddresses?.get(node.name);
-      report.problems.push(`${node.name} (${node.ip}:${PORTS.apid}${other ? `, or ${other} in maintenance mode` : ''}) does not answer: is it powered on and on the network?${other ? '' : ' A fresh machine answers at its DHCP address: give it with --maintenance=' + node.name + '=<address>'}`);
-    }
   }
-  if (ctx.dryRun || report.problems.length) return report;
+  if (ctx.dryRun) return report;
   for (const node of ordered.filter((n) => report.nodes[n.name] === 'installed')) {
     await waitFor(ctx, `waiting for ${node.name} to come back with its config`, ctx.timeouts.nodeMs, () => withClient(ctx, node, ctx.mtls, (c) => c.version()));
   }
