@@ -36,5 +36,5 @@ export { EXAMPLE_KEY_HEADER, isExampleKeyText, clusterKeyFile, clusterUsesExampl
 export { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
 export { USER_VOLUME_MOUNT_POINT, localStorageVolumeName } from './local-storage.ts';
 export * as ipv4 from './ipv4.ts';
-export { runLayerScript } from './layer-script.ts';
+export { runLayerScript, EXIT_CODES } from './layer-script.ts';
 export type { LayerScript, LayerAction, ClusterOutcome } from './layer-script.ts';

@@ -10,7 +10,16 @@ export interface ClusterOutcome {
   notes?: string[];
   /** One line saying what was done. */
   summary?: string;
+  /** With problems: the exit code that says what kind of failure it was (EXIT_CODES). */
+  exitCode?: number;
 }
+
+/**
+ * What a layer script's exit code means, so scripts and CI can tell failures apart: problems found (1), bad
+ * usage (2), an API server that belongs to another cluster (3), a conflict with another field manager (4),
+ * nodes that do not answer (5).
+ */
+export const EXIT_CODES = { problems: 1, usage: 2, otherCluster: 3, conflict: 4, unreachable: 5 } as const;
 
 export interface LayerScript {
   layer: string;
@@ -62,6 +71,7 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
         return 0;
       }
       const failures: string[] = [];
+      let exitCode: number | undefined;
       for (const name of names) {
         const started = performance.now();
         let cluster: LoadedCluster;
@@ -79,6 +89,7 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
         for (const note of outcome.notes ?? []) log.info(`${name}: ${note}`);
         if (outcome.problems.length) {
           failures.push(...outcome.problems.map((p) => `${name}: ${p}`));
+          exitCode ??= outcome.exitCode;
           log.warn(`${name}: ${outcome.problems.length} problem${outcome.problems.length === 1 ? '' : 's'}`);
         } else {
           log.ok(`${name}: ${outcome.summary ?? 'ok'} (${formatDuration(performance.now() - started)})`);
@@ -90,7 +101,7 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
         failures.push(...outcome.problems.map((p) => `repository: ${p}`));
         if (!outcome.problems.length && outcome.summary) log.ok(`repository: ${outcome.summary}`);
       }
-      if (failures.length) throw new ProblemList(`${script.layer} ${script.action} failed:`, failures);
+      if (failures.length) throw new ProblemList(`${script.layer} ${script.action} failed:`, failures, { exitCode: exitCode ?? EXIT_CODES.problems });
       return 0;
     },
     argv,

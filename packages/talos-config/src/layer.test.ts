@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initClusterKey, syncSopsConfig } from '@groundwork/secrets-sops';
 import { listClusters } from '@groundwork/kit';
-import { loadCluster } from '@groundwork/cluster';
+import { EXIT_CODES, loadCluster } from '@groundwork/cluster';
 import { exampleCluster, isolatedEnv, runIn, scratchDir, scratchWorkspace, type ScratchWorkspace } from '@groundwork/testkit';
 import { main as talos } from './talos-cli.ts';
 import { main as generate } from './generate.ts';
@@ -139,6 +139,10 @@ describe('talos-config on a cluster, from a new bundle to a verified running clu
       const down = await run(verify, ['--cluster=lab'], { ...fast(), GROUNDWORK_LIVE: '1', GROUNDWORK_TALOS_CALL_TIMEOUT_MS: '2000' });
       expect(down.code).toBe(1);
       expect(down.stderr).toMatch(/lab: live: w-1: version on 10\.9\.0\.21: /);
+      // apply with a node that does not answer: exit code 5 (EXIT_CODES.unreachable), told apart from problems.
+      const silent = await run(apply, ['--cluster=lab'], { ...fast(), GROUNDWORK_TALOS_PROBE_TIMEOUT_MS: '2000' });
+      expect(silent.code).toBe(EXIT_CODES.unreachable);
+      expect(silent.stderr).toContain('w-1 (10.9.0.21:50000) does not answer');
       await nodes[1]!.start(nodes[1]!.port);
     });
   });

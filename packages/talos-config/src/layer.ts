@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { factoryUrl, registerSchematics } from './factory/schematics.ts';
 import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, kubeconfigPath, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
-import type { ClusterOutcome, LoadedCluster } from '@groundwork/cluster';
+import { EXIT_CODES, type ClusterOutcome, type LoadedCluster } from '@groundwork/cluster';
 import { LAYER, renderCluster } from './cluster-render.ts';
 import { nodeImages } from './config/platform.ts';
 import { loadTalosSecrets } from './talos-secrets.ts';
@@ -142,5 +142,6 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
   if (report.kubeconfig) writeFileAtomic(kubeconfigPath(root, cluster.name), report.kubeconfig, { mode: PRIVATE_FILE_MODE });
   const counts = Object.values(report.nodes).reduce<Record<string, number>>((acc, outcome) => ({ ...acc, [outcome]: (acc[outcome] ?? 0) + 1 }), {});
   const summary = `${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; etcd ${report.bootstrap}${report.kubeconfig ? `; kubeconfig in clusters/${cluster.name}/rendered/kubeconfig` : ''}`;
-  return { problems: report.problems, summary };
+  const silent = Object.values(report.nodes).includes('unreachable');
+  return { problems: report.problems, summary, ...(silent ? { exitCode: EXIT_CODES.unreachable } : {}) };
 }
