@@ -1,3 +1,4 @@
+import { EXIT_CODES } from '@groundwork/cluster';
 import { UserError, type Logger } from '@groundwork/kit';
 import { LABELS, MANAGED_BY } from '../build/labels.ts';
 import { describe, groupKind, isRecord, objectKey, type KubeObject } from '../model/object.ts';
@@ -47,7 +48,7 @@ function conflictError(object: KubeObject, error: KubeApiError): UserError {
       ...(lines.length ? lines : [`  ${error.message}`]),
       'Two tools managing one object undo each other\'s changes. Stop the other one, or re-run with --force-conflicts to take these fields over.',
     ].join('\n'),
-    { exitCode: 4 },
+    { exitCode: EXIT_CODES.conflict },
   );
 }
 

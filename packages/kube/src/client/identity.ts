@@ -1,3 +1,4 @@
+import { EXIT_CODES } from '@groundwork/cluster';
 import { UserError } from '@groundwork/kit';
 import { LABELS, MANAGED_BY } from '../build/labels.ts';
 import type { KubeApi } from './api.ts';
@@ -16,7 +17,7 @@ export async function guardIdentity(api: KubeApi, cluster: string, options: { re
     throw new UserError(
       `refusing to apply: the API server at ${api.server} belongs to cluster "${recorded}" (recorded in kube-system/groundwork-cluster by its first apply), ` +
         `but these are cluster "${cluster}"'s objects. Point clusters/${cluster}/rendered/kubeconfig (or GROUNDWORK_KUBECONFIG) at ${cluster}'s API server.`,
-      { exitCode: 3 },
+      { exitCode: EXIT_CODES.otherCluster },
     );
   }
   if (recorded === cluster) return 'matches';
