@@ -1,4 +1,4 @@
-import { ALL_CLUSTERS, ProblemList, UserError, createLogger, findWorkspaceRoot, formatDuration, runCommand, selectClusters, type OptionSpec } from '@groundwork/kit';
+import { ALL_CLUSTERS, ProblemList, UserError, createLogger, findWorkspaceRoot, flagOn, formatDuration, runCommand, selectClusters, type OptionSpec } from '@groundwork/kit';
 import { loadCluster, type LoadedCluster } from './load.ts';
 
 export type LayerAction = 'generate' | 'verify' | 'apply' | 'summary';
@@ -59,8 +59,8 @@ export function runLayerScript(script: LayerScript, argv: string[] = process.arg
     },
     async ({ options }) => {
       // Every line of a dry run says so (the flag, or GROUNDWORK_DRY_RUN through Nx).
-      const dry = script.action === 'apply' && ((options as Record<string, unknown>)['dry-run'] === true || ['1', 'true', 'yes'].includes(process.env.GROUNDWORK_DRY_RUN ?? ''));
-      if (dry) log = createLogger(`${script.layer}:${script.action}, dry run`);
+      const dry = script.action === 'apply' && flagOn((options as Record<string, string | boolean | undefined>)['dry-run'], process.env.GROUNDWORK_DRY_RUN);
+      if (dry) log = createLogger(`${script.layer}:${script.action}`, process.stderr, { dryRun: true });
       const root = findWorkspaceRoot();
       if (script.action === 'apply' && (options.cluster === ALL_CLUSTERS || options.cluster.includes(','))) {
         throw new UserError('apply changes a live cluster: name exactly one with --cluster=<name>', { exitCode: 2 });

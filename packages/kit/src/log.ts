@@ -20,8 +20,18 @@ export function formatDuration(ms: number): string {
     .padStart(2, '0')}s`;
 }
 
-export function createLogger(prefix: string, stream: NodeJS.WritableStream = process.stderr): Logger {
-  const write = (mark: string, message: string) => stream.write(`${mark} [${prefix}] ${message}\n`);
+/**
+ * A boolean option with its environment fallback for runs through Nx: the flag when given, else the variable
+ * set to anything but empty, 0 or false.
+ */
+export function flagOn(value: string | boolean | undefined, env: string | undefined): boolean {
+  return value === true || (value === undefined && !!env && env !== '0' && env !== 'false');
+}
+
+/** `dryRun`: every line says so, in the prefix (`[talos-config:apply, dry run]`). */
+export function createLogger(prefix: string, stream: NodeJS.WritableStream = process.stderr, options: { dryRun?: boolean } = {}): Logger {
+  const label = options.dryRun ? `${prefix}, dry run` : prefix;
+  const write = (mark: string, message: string) => stream.write(`${mark} [${label}] ${message}\n`);
   return {
     info: (message) => write('·', message),
     warn: (message) => write('!', message),

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { runLayerScript } from '@groundwork/cluster';
+import { flagOn } from '@groundwork/kit';
 import { assertNoExampleKey } from '@groundwork/secrets-sops';
 import { LAYER, applyMode, applyTalos } from './layer.ts';
 
@@ -16,7 +17,7 @@ export const main = (argv: string[]) =>
       description: 'push the rendered configs through the Talos API (maintenance mode for new nodes), bootstrap etcd once, wait for Kubernetes and fetch the kubeconfig.',
       run: async ({ root, cluster }) => {
         await assertNoExampleKey(root, cluster);
-        return applyTalos(root, cluster, { mode: applyMode(process.env.GROUNDWORK_TALOS_APPLY_MODE), dryRun: Boolean(process.env.GROUNDWORK_DRY_RUN), env: process.env });
+        return applyTalos(root, cluster, { mode: applyMode(process.env.GROUNDWORK_TALOS_APPLY_MODE), dryRun: flagOn(undefined, process.env.GROUNDWORK_DRY_RUN), env: process.env });
       },
     },
     argv,

@@ -123,7 +123,7 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
     kubernetesCa: secrets.bundle.certs.k8s.crt,
     resolve: addressResolver(env),
     // Every line of a dry run says so.
-    log: createLogger(options.dryRun ? `${LAYER}:apply, dry run` : `${LAYER}:apply`),
+    log: createLogger(`${LAYER}:apply`, process.stderr, { dryRun: options.dryRun }),
     mode: options.mode,
     dryRun: options.dryRun,
     maintenanceAddresses: maintenance.addresses,

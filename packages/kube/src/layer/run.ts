@@ -165,7 +165,7 @@ export async function applyKubeLayer(root: string, cluster: LoadedCluster, layer
   const missing = (await secrets.declared(root, cluster, layer.name)).missing ?? [];
   if (missing.length) return { problems: missing.map((m) => `missing secret value: ${m}`) };
   // Every line of a dry run says so.
-  const log = createLogger(flags.dryRun ? `${layer.name}:apply, dry run` : `${layer.name}:apply`);
+  const log = createLogger(`${layer.name}:apply`, process.stderr, { dryRun: flags.dryRun });
   const api = connect(root, cluster.name, `groundwork-${layer.name}`, env);
   log.info(`${flags.dryRun ? 'dry run against' : 'applying to'} ${api.server} as field manager ${api.fieldManager}`);
   const secretObjects = await decryptedSecrets(root, cluster, rendered, secrets);

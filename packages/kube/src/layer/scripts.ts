@@ -1,4 +1,4 @@
-import { UserError } from '@groundwork/kit';
+import { UserError, flagOn } from '@groundwork/kit';
 import { runLayerScript, type LayerAction } from '@groundwork/cluster';
 import type { KubeLayer, SecretSource } from './definition.ts';
 import { applyKubeLayer, generateKubeLayer, verifyKubeLayer, type KubeApplyFlags } from './run.ts';
@@ -11,7 +11,6 @@ export function parseDuration(text: string, what: string): number {
   return Number(match[1]) * unit;
 }
 
-const flag = (value: string | boolean | undefined, env: string | undefined) => value === true || (value === undefined && !!env && env !== '0' && env !== 'false');
 
 /** The flags every apply that uses the engine takes, with environment fallbacks for runs through Nx. */
 export const APPLY_OPTIONS = {
@@ -25,9 +24,9 @@ export const APPLY_DETAILS = 'Through Nx, pass the flags as environment variable
 
 export function applyFlags(options: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv = process.env): KubeApplyFlags {
   return {
-    dryRun: flag(options['dry-run'], env.GROUNDWORK_DRY_RUN),
-    forceConflicts: flag(options['force-conflicts'], env.GROUNDWORK_FORCE_CONFLICTS),
-    allowDataLoss: flag(options['allow-data-loss'], env.GROUNDWORK_ALLOW_DATA_LOSS),
+    dryRun: flagOn(options['dry-run'], env.GROUNDWORK_DRY_RUN),
+    forceConflicts: flagOn(options['force-conflicts'], env.GROUNDWORK_FORCE_CONFLICTS),
+    allowDataLoss: flagOn(options['allow-data-loss'], env.GROUNDWORK_ALLOW_DATA_LOSS),
     timeoutMs: parseDuration((options.timeout as string | undefined) ?? env.GROUNDWORK_APPLY_TIMEOUT ?? '10m', '--timeout'),
     pollMs: Number(env.GROUNDWORK_POLL_MS ?? 2_000),
   };
