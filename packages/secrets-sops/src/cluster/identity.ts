@@ -21,15 +21,20 @@ export function identityOrigins(services: KeyServices, root: string, cluster: Lo
   });
 }
 
+/** The committed example keys (first line marked as an example), by cluster: public, so anyone can use them. */
+export function exampleKeys(root: string): Array<{ cluster: string; file: string; text: string }> {
+  return listClusters(root).flatMap((name) => {
+    const file = join(root, 'clusters', name, 'age.key');
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    return isExampleKeyText(text) ? [{ cluster: name, file, text }] : [];
+  });
+}
+
 /** Recipients of every committed example key: anything encrypted to them is readable by anyone. */
 export async function exampleRecipients(root: string): Promise<Map<string, string>> {
   const recipients = new Map<string, string>();
-  for (const name of listClusters(root)) {
-    const file = join(root, 'clusters', name, 'age.key');
-    if (!existsSync(file)) continue;
-    const text = readFileSync(file, 'utf8');
-    if (!isExampleKeyText(text)) continue;
-    for (const identity of parseAgeKeyText(text, file)) recipients.set(await ageRecipientOf(identity), `clusters/${name}/age.key`);
+  for (const { cluster, file, text } of exampleKeys(root)) {
+    for (const identity of parseAgeKeyText(text, file)) recipients.set(await ageRecipientOf(identity), `clusters/${cluster}/age.key`);
   }
   return recipients;
 }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { parseDocument, YAMLSeq } from 'yaml';
 import { PRIVATE_FILE_MODE, UserError, execFile, listClusters, writeFileAtomic } from '@groundwork/kit';
 import { clusterKeyFile, isExampleKeyText, loadCluster, validateClusterText, type LoadedCluster } from '@groundwork/cluster';
-import { Mapping, ageRecipientOf, generateAgeIdentity, nowRfc3339, openEncrypted, parseAgeKeyText, rotate, storeFor, formatForPath, type AgeRecipientKind } from '../sops/index.ts';
-import { clusterSecretFiles, inspectManifest, manifestPath, readSecretValues, updateManifest } from './manifests.ts';
+import { ageRecipientOf, generateAgeIdentity, nowRfc3339, openEncrypted, parseAgeKeyText, rotate, storeFor, formatForPath, type AgeRecipientKind } from '../sops/index.ts';
+import { clusterSecretFiles, inspectManifest, manifestPath, readSecretValues, setValues, updateManifest } from './manifests.ts';
 import { applicableSecrets, discoverDeclarations, generateValue, isCopy, isGenerated } from './declarations.ts';
 import { syncSopsConfig } from './sops-rules.ts';
 import { clusterKeyServices, exampleRecipients } from './identity.ts';
@@ -124,14 +124,6 @@ export async function rekeyCluster(root: string, name: string, kind: AgeRecipien
   }
   const { regenerated, toReplace } = exposed ? await regenerateExposed(root, name) : { regenerated: [], toReplace: [] };
   return { recipient, removed, rotated: files, untracked, exposed, regenerated, toReplace, ...(kept ? { kept } : {}) };
-}
-
-function setValues(stringData: Mapping, values: Record<string, string>): void {
-  for (const [key, value] of Object.entries(values)) {
-    const entry = stringData.entries().find((e) => e.key === key);
-    if (entry) entry.value = value;
-    else stringData.items.push({ key, value });
-  }
 }
 
 /**

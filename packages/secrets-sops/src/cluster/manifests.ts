@@ -173,13 +173,7 @@ export async function createMissingSecrets(root: string, cluster: LoadedCluster,
       report.created.push(path);
       continue;
     }
-    await updateManifest(root, path, services, (stringData) => {
-      for (const key of keys) {
-        const entry = stringData.entries().find((e) => e.key === key);
-        if (entry) entry.value = changes[key]!;
-        else stringData.items.push({ key, value: changes[key]! });
-      }
-    });
+    await updateManifest(root, path, services, (stringData) => setValues(stringData, changes));
     (keys.some((k) => present.has(k)) ? report.refreshed : report.completed).push(path);
   }
   return report;
@@ -203,6 +197,15 @@ export async function staleCopies(root: string, cluster: LoadedCluster, declared
     }
   }
   return stale;
+}
+
+/** Sets keys in a manifest's stringData: replaced where present, added where not. */
+export function setValues(stringData: Mapping, values: Record<string, string>): void {
+  for (const [key, value] of Object.entries(values)) {
+    const entry = stringData.entries().find((e) => e.key === key);
+    if (entry) entry.value = value;
+    else stringData.items.push({ key, value });
+  }
 }
 
 /** Decrypts a manifest in memory, changes its stringData, and re-encrypts it with the same data key. */
