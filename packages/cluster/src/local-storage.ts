@@ -40,23 +40,22 @@ export function checkLocalStorage(
 ): void {
   const storage = cluster.features.localStorage;
   const withDisk = cluster.nodes.flatMap((node, i) => (node.localStorageDisk ? [{ node, disk: node.localStorageDisk, i }] : []));
+  // A disk selector (CEL over Talos's disk fields) names only fields Talos knows and should leave the boot disk out.
+  const checkSelector = (at: string, match: string, systemDiskRisk: string) => {
+    for (const field of unknownDiskFields(match)) error(`${at}.match`, `disk.${field} is not a field of a Talos disk (fields: ${DISK_FIELDS.join(', ')})`);
+    if (!/(?<![\w.])system_disk(?!\w)/.test(match)) warning(`${at}.match`, `does not exclude the system disk: add && !system_disk, or ${systemDiskRisk}`);
+  };
   for (const { node, disk, i } of withDisk) {
     const at = `nodes[${i}].localStorageDisk`;
     if (node.platform === 'docker') error(at, 'Talos in Docker has no disks to put a user volume on; remove it');
     if (!storage.enabled) error(at, 'needs features.localStorage.enabled: the disk only holds local-path volumes');
-    for (const field of unknownDiskFields(disk.match)) {
-      error(`${at}.match`, `disk.${field} is not a field of a Talos disk (fields: ${DISK_FIELDS.join(', ')})`);
-    }
-    if (!/(?<![\w.])system_disk(?!\w)/.test(disk.match)) {
-      warning(`${at}.match`, 'does not exclude the system disk: add && !system_disk, or Talos may carve the volume out of free space on the boot disk');
-    }
+    checkSelector(at, disk.match, 'Talos may carve the volume out of free space on the boot disk');
   }
   cluster.nodes.forEach((node, i) => {
     if (!node.ephemeralDisk) return;
     const at = `nodes[${i}].ephemeralDisk`;
     if (node.platform === 'docker') error(at, 'Talos in Docker keeps /var in a Docker volume; remove it');
-    for (const field of unknownDiskFields(node.ephemeralDisk.match)) error(`${at}.match`, `disk.${field} is not a field of a Talos disk (fields: ${DISK_FIELDS.join(', ')})`);
-    if (!/(?<![\w.])system_disk(?!\w)/.test(node.ephemeralDisk.match)) warning(`${at}.match`, 'does not exclude the system disk: add && !system_disk, or /var stays where it is');
+    checkSelector(at, node.ephemeralDisk.match, '/var stays where it is');
   });
   if (withDisk.length === 0 || !storage.enabled || localStorageVolumeName(cluster) !== undefined) return;
   const nodes = withDisk.map(({ node, i }) => `nodes[${i}] ${node.name}`).join(', ');
