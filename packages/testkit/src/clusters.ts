@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCluster, validateClusterText, type LoadedCluster } from '@groundwork/cluster';
+import { CLAIMED_NAMESPACES, loadCluster, validateClusterText, type LoadedCluster } from '@groundwork/cluster';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
@@ -15,4 +15,16 @@ export function exampleVariant(name: string, edit: (text: string) => string): Lo
   const outcome = validateClusterText(edit(readFileSync(example.file, 'utf8')), 'cluster.yaml', name);
   if (!outcome.config) throw new Error(outcome.errors.join('\n'));
   return { ...example, config: outcome.config };
+}
+
+export const EXAMPLES = ['pi-fleet', 'proxmox-ha', 'metal-ha', 'docker-dev'] as const;
+
+/** Namespaces a layer renders for the examples that CLAIMED_NAMESPACES does not list, by example. */
+export function unclaimedNamespaces(render: (cluster: LoadedCluster) => Array<{ kind: string; metadata: { name: string } }>): Record<string, string[]> {
+  const found: Record<string, string[]> = {};
+  for (const name of EXAMPLES) {
+    const extra = render(exampleCluster(name)).filter((o) => o.kind === 'Namespace' && !(o.metadata.name in CLAIMED_NAMESPACES)).map((o) => o.metadata.name);
+    if (extra.length) found[name] = extra;
+  }
+  return found;
 }
