@@ -66,6 +66,17 @@ export const GO_FAMILIES: readonly GoFamily[] = [
     },
     ldflags: kubernetesStamps,
   },
+  // The control plane one minor release back, for the Kubernetes upgrade test (kubernetesProgram picks by version).
+  {
+    family: 'kubernetes-previous',
+    module: 'k8s.io/kubernetes',
+    programs: {
+      'previous-kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
+      'previous-kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
+      'previous-kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
+    },
+    ldflags: kubernetesStamps,
+  },
   { family: 'etcd', module: 'go.etcd.io/etcd/server/v3', programs: { etcd: 'go.etcd.io/etcd/server/v3' } },
   { family: 'kwok', module: 'sigs.k8s.io/kwok', programs: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
   { family: 'local-path', module: 'github.com/rancher/local-path-provisioner', programs: { 'local-path-provisioner': 'github.com/rancher/local-path-provisioner' } },
@@ -295,6 +306,17 @@ export function pinnedToolDirs(env: NodeJS.ProcessEnv = STARTUP_ENV): string[] {
 /** The version a program was built at (the pinned upstream version). */
 export function programVersion(program: string): string {
   return pinnedVersion(familyOf(program));
+}
+
+export type KubernetesComponent = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
+
+/** The built control-plane program at exactly this Kubernetes version (the pinned one or the one before it). */
+export function kubernetesProgram(component: KubernetesComponent, version: string, env: NodeJS.ProcessEnv = STARTUP_ENV): string {
+  const wanted = version.replace(/^v/, '');
+  for (const program of [component, `previous-${component}`]) {
+    if (programVersion(program).replace(/^v/, '') === wanted) return programPath(program, env);
+  }
+  throw new Error(`the tests build ${component} at ${programVersion(component)} and ${programVersion(`previous-${component}`)}, not ${version}: pin it in tools/go/kubernetes/go.mod (and its staging replaces)`);
 }
 
 /** The upstream module's folder in the Go module cache, e.g. for kwok's stage definitions. */
