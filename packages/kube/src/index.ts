@@ -29,6 +29,8 @@ export { APPLYSET, applySetFor, applySetId } from './client/applyset.ts';
 export { guardIdentity } from './client/identity.ts';
 export { drift, objectDiff, unifiedDiff, comparable } from './client/diff.ts';
 export { rolloutState, waitForRollouts } from './client/wait.ts';
+export { cordon, uncordon, drain, nodeState } from './client/drain.ts';
+export type { DrainResult } from './client/drain.ts';
 export type { Component, KubeLayer, LiveCheck, StaticCheck, SecretSource, EncryptedSecret } from './layer/definition.ts';
 export { renderComponents, readRenderedLayer, allObjects, waves } from './layer/render.ts';
 export type { RenderedLayer, RenderedComponent } from './layer/render.ts';

@@ -140,6 +140,23 @@ export class KubeApi {
     if (response.httpStatusCode >= 300) throw new KubeApiError(response.httpStatusCode, 'ScaleFailed', `${describe(ref)}: scale to ${replicas}: HTTP ${response.httpStatusCode} ${(await response.body.text()).slice(0, 200)}`);
   }
 
+  /**
+   * One raw request (a subresource the object API does not cover: eviction, node cordon, /version), with the
+   * server's warnings: deprecated APIs announce their removal release in a `Warning` header.
+   */
+  async request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: string; warnings: string[] }> {
+    const configuration = (this.objects as unknown as { configuration: Configuration }).configuration;
+    const context = configuration.baseServer.makeRequestContext(path, method as HttpMethod);
+    if (body !== undefined) {
+      context.setHeaderParam('Content-Type', contentType);
+      context.setBody(JSON.stringify(body));
+    }
+    await configuration.authMethods.default?.applySecurityAuthentication(context);
+    const response = await configuration.httpApi.send(context).toPromise();
+    const warning = response.headers.warning ?? response.headers.Warning ?? '';
+    return { status: response.httpStatusCode, body: await response.body.text(), warnings: warning ? [warning] : [] };
+  }
+
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     rawModel(ref.apiVersion, ref.kind);
     try {
