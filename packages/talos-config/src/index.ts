@@ -5,5 +5,6 @@ export { loadTalosSecrets } from './talos-secrets.ts';
 export { adminClient } from './api/admin.ts';
 export type { TalosSecrets } from './talos-secrets.ts';
 export { LAYER as TALOS_LAYER } from './layer.ts';
+export { PORTS as TALOS_PORTS } from './versions.ts';
 export { kubeCredentialsFromKubeconfig, kubeGet } from './api/kube.ts';
 export type { PemPair, SecretsBundle } from './bundle/bundle.ts';

@@ -10,6 +10,7 @@ import { loadTalosSecrets } from './talos-secrets.ts';
 import { checkAdminClient, checkBundle } from './pki/inspect.ts';
 import { applyCluster, type ApplyContext } from './api/apply-flow.ts';
 import { liveProblems } from './api/live.ts';
+import { recordInstalled } from './day2/installed.ts';
 import type { ApplyMode } from './api/client.ts';
 
 export { LAYER };
@@ -139,6 +140,8 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
   const schematics = await registerSchematics(cluster, { factory: factoryUrl(env), dryRun: options.dryRun, log: context.log });
   if (schematics.problems.length) return { problems: schematics.problems };
   const report = await applyCluster(context);
+  // What a machine installed from maintenance mode runs: the record upgrades compare against.
+  for (const node of cluster.config.nodes) if (report.nodes[node.name] === 'installed') recordInstalled(root, cluster.name, node.name, nodeImages(cluster.config, node).installer);
   if (report.kubeconfig) writeFileAtomic(kubeconfigPath(root, cluster.name), report.kubeconfig, { mode: PRIVATE_FILE_MODE });
   const counts = Object.values(report.nodes).reduce<Record<string, number>>((acc, outcome) => ({ ...acc, [outcome]: (acc[outcome] ?? 0) + 1 }), {});
   const summary = `${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; etcd ${report.bootstrap}${report.kubeconfig ? `; kubeconfig in clusters/${cluster.name}/rendered/kubeconfig` : ''}`;

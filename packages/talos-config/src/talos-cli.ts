@@ -14,6 +14,9 @@ import { checkBundle } from './pki/inspect.ts';
 import { bootMedia } from './cluster-render.ts';
 import { factoryUrl, registerSchematics, schematicsNeeded } from './factory/schematics.ts';
 import { applyMode, applyTalos } from './layer.ts';
+import { nodeCommand, resetAll, upgradeKubernetes, upgradeTalos, type NodeAction } from './day2/commands.ts';
+import { reapplyLayers } from './day2/reapply.ts';
+import { dockerCommand } from './docker/docker-cli.ts';
 
 const log = createLogger('gw-talos');
 
@@ -29,16 +32,35 @@ const spec = {
     '  boot-media     what to flash or boot on each node (Image Factory URLs)',
     '  schematics     register the nodes\' Image Factory schematics (apply does it too) and remember them',
     '  apply          like `nx run talos-config:apply`, with --mode and --dry-run',
+    '  upgrade        upgrade Talos (versions.talos, node extensions) one node at a time: control planes first,',
+    '                 each only while etcd keeps a quorum without it, drained and awaited; resumable',
+    '  upgrade-k8s    upgrade Kubernetes (versions.kubernetes) as talosctl upgrade-k8s: pre-checks, control-plane',
+    '                 components node by node, then kubelets, then the layers re-applied (--skip-layers: not)',
+    '  node remove NODE   drain (PodDisruptionBudgets), leave etcd, reset and delete a healthy node',
+    '  node forget NODE   for a failed node: remove its etcd member through a healthy control plane, delete its Node',
+    '  node join NODE     after apply configured a new node: wait until it is Ready (and an etcd member)',
+    '  reset --all --yes  wipe every node back to maintenance mode (the destroy step of gw-rebuild)',
+    '  docker up|down|status   Talos in Docker through the Docker Engine API (DOCKER_HOST): network, containers,',
+    '                 then the normal apply and bootstrap; down keeps configs (--forget: the kubeconfig too)',
+    '',
+    'Exit codes: 0 done, 1 problems, 2 usage, 5 a node does not answer, 6 refused as unsafe now (etcd quorum,',
+    'a PodDisruptionBudget, an unsupported upgrade path, objects in removed APIs). Every line of --dry-run says so.',
   ].join('\n'),
   options: {
     cluster: { type: 'string', valueName: 'NAME', description: 'The cluster.' },
     from: { type: 'string', valueName: 'FILE', description: 'import: a talosctl secrets.yaml.' },
     output: { type: 'string', valueName: 'FILE', description: 'export: write here (mode 0600) instead of stdout.' },
     mode: { type: 'string', valueName: 'MODE', description: 'apply: auto, no-reboot, reboot, staged or try (default auto).' },
-    'dry-run': { type: 'boolean', description: 'apply, schematics: show what would change, change nothing.' },
+    'dry-run': { type: 'boolean', description: 'apply, schematics, upgrade, upgrade-k8s, node: print the plan, change nothing.' },
+    force: { type: 'boolean', description: 'upgrade, node remove: go on although etcd cannot keep a quorum (it stops until the node is back).' },
+    'skip-layers': { type: 'boolean', description: 'upgrade-k8s: do not re-apply the Kubernetes layers afterwards.' },
+    json: { type: 'boolean', description: 'docker status: print JSON.' },
+    all: { type: 'boolean', description: 'reset: every node of the cluster (required: reset has no per-node form; use node remove).' },
+    yes: { type: 'boolean', description: 'reset: confirm wiping every node.' },
+    forget: { type: 'boolean', description: 'docker down: also delete the kubeconfig.' },
     maintenance: { type: 'string', valueName: 'NODE=IP,…', description: 'apply: where fresh machines answer in maintenance mode (their DHCP addresses).' },
   },
-  positionals: { name: 'COMMAND', description: 'init, rotate-client, import, export, boot-media, schematics or apply', min: 1, max: 1 },
+  positionals: { name: 'COMMAND [SUB] [NODE]', description: 'init, rotate-client, import, export, boot-media, schematics, apply, upgrade, upgrade-k8s, node, reset or docker', min: 1, max: 3 },
 } as const;
 
 export function main(argv: string[]): Promise<number> {
@@ -99,7 +121,27 @@ export function main(argv: string[]): Promise<number> {
         log.ok(`${cluster.name}: ${outcome.summary}`);
         return 0;
       }
-      throw new UserError(`unknown command "${command}"`, { exitCode: 2, hint: 'run gw-talos --help' });
+      if (command === 'docker') {
+        const sub = positionals[1];
+        if (sub !== 'up' && sub !== 'down' && sub !== 'status') throw new UserError('usage: gw-talos docker up|down|status --cluster=NAME', { exitCode: 2 });
+        return dockerCommand(sub, root, cluster, { dryRun: options['dry-run'] ?? false, json: options.json ?? false, forget: options.forget ?? false, mode: applyMode(options.mode), env: process.env }, createLogger('gw-talos'));
+      }
+      const day2 = { dryRun: options['dry-run'] ?? false, force: options.force ?? false, env: process.env };
+      let outcome;
+      if (command === 'upgrade') outcome = await upgradeTalos(root, cluster, day2);
+      else if (command === 'upgrade-k8s') outcome = await upgradeKubernetes(root, cluster, { ...day2, ...(options['skip-layers'] || day2.dryRun ? {} : { reapplyLayers: () => reapplyLayers(root, cluster.name) }) });
+      else if (command === 'reset') {
+        if (!options.all) throw new UserError('reset wipes every node: say so with --all (one node: gw-talos node remove)', { exitCode: 2 });
+        if (!options.yes && !day2.dryRun) throw new UserError(`reset --all wipes every node of ${cluster.name}: add --yes to confirm, or --dry-run to see the plan`, { exitCode: 2 });
+        outcome = await resetAll(root, cluster, day2);
+      } else if (command === 'node') {
+        const [action, name] = positionals.slice(1);
+        if (!['remove', 'forget', 'join'].includes(action ?? '') || !name) throw new UserError('usage: gw-talos node remove|forget|join NODE --cluster=NAME', { exitCode: 2 });
+        outcome = await nodeCommand(root, cluster, action as NodeAction, name, day2);
+      } else throw new UserError(`unknown command "${command}"`, { exitCode: 2, hint: 'run gw-talos --help' });
+      if (outcome.problems.length) throw new ProblemList(`${command} of ${cluster.name} failed:`, outcome.problems, { exitCode: outcome.exitCode ?? 1 });
+      log.ok(`${cluster.name}: ${outcome.summary}`);
+      return 0;
     },
     argv,
   );

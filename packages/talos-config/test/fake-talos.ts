@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { parseAllDocuments } from 'yaml';
-import { ClusterService, MachineService } from '../src/api/client.ts';
+import { ClusterService, ImageService, LifecycleService, MachineService } from '../src/api/client.ts';
 import type { SecretsBundle } from '../src/bundle/bundle.ts';
 import { issue, selfSigned, tarGz } from './certs.ts';
 
@@ -13,8 +13,15 @@ import { issue, selfSigned, tarGz } from './certs.ts';
  * whatever `snapshot` returns (a real etcd's, in the dr tests) to the roles Talos allows them (admin,
  * operator, etcd:backup: what a Kubernetes pod gets through a talos.dev ServiceAccount).
  *
- * What machined does next is not modelled here: `SharedState.machined` is told when a node takes a config and
- * when etcd is bootstrapped (talos-kubernetes.ts starts a real control plane from the applied config then).
+ * The Day-2 calls follow Talos 1.13's server code: ImageService.Pull into the system containerd, then
+ * LifecycleService.Upgrade, which fails when the installer was not pulled, reports the installer's exit code as a
+ * message and runs no etcd check (the client must); the new system runs only after Reboot. Reset with `graceful`
+ * has a control plane leave etcd first; the etcd calls answer Unimplemented on workers, as machined's
+ * CheckControlplane does. Member IDs are given in join order (1, 2, …) and never reused.
+ *
+ * What machined does next is not modelled here: `SharedState.machined` is told when a node takes a config, when
+ * etcd is bootstrapped and when a node reboots (talos-kubernetes.ts starts a real control plane from the applied
+ * config and moves it to new Kubernetes versions).
  */
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -23,17 +30,37 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 export interface Machined {
   configured(node: { name: string; ip: string; controlPlane: boolean }, config: string): void;
   bootstrapped(node: { name: string; ip: string }, config: string): void;
+  rebooted?(node: { name: string; ip: string; talosVersion: string }): void;
 }
 
 export interface SharedState {
   bootstrapCalls: number;
+  /** etcd members by hostname, in join order. */
   etcdMembers: string[];
+  /** The leading member's hostname (default: the first member). */
+  leader?: string;
+  /** Errors a member's EtcdStatus reports, by hostname. */
+  etcdErrors?: Record<string, string[]>;
   machined?: Machined;
+  /** Member IDs by hostname, given on first sight. */
+  ids?: Record<string, number>;
+  /** Every node's Day-2 calls in the order they came, as `node call`. */
+  journal?: string[];
+  /** Control planes configured before the bootstrap: their etcd joins once it is bootstrapped. */
+  waitingToJoin?: string[];
 }
 
 export function sharedState(machined?: Machined): SharedState {
   return { bootstrapCalls: 0, etcdMembers: [], ...(machined ? { machined } : {}) };
 }
+
+export function memberId(state: SharedState, name: string): string {
+  state.ids ??= {};
+  for (const member of [...state.etcdMembers, name]) state.ids[member] ??= Math.max(0, ...Object.values(state.ids)) + 1;
+  return String(state.ids[name]);
+}
+
+const leaderOf = (state: SharedState) => (state.leader && state.etcdMembers.includes(state.leader) ? state.leader : state.etcdMembers[0]);
 
 interface NodeSpec {
   name: string;
@@ -45,7 +72,14 @@ interface NodeSpec {
 }
 
 /** The roles each call accepts besides os:admin, from Talos's authorization map. */
-const ROLES: Record<string, string[]> = { etcdSnapshot: ['os:operator', 'os:etcd:backup'], etcdMemberList: ['os:operator', 'os:reader', 'os:etcd:backup'], version: ['os:operator', 'os:reader'] };
+const ROLES: Record<string, string[]> = {
+  etcdSnapshot: ['os:operator', 'os:etcd:backup'],
+  etcdMemberList: ['os:operator', 'os:reader', 'os:etcd:backup'],
+  etcdStatus: ['os:operator', 'os:reader', 'os:etcd:backup'],
+  version: ['os:operator', 'os:reader'],
+  reboot: ['os:operator'],
+  pull: ['os:operator'],
+};
 
 type Callback = (error: Partial<grpc.ServiceError> | null, value?: unknown) => void;
 
@@ -63,6 +97,16 @@ export class FakeTalosNode {
   snapshot: { bytes: () => Buffer; fault?: 'abort' } | undefined;
   /** Who asked for a snapshot, by the roles of their certificate. */
   snapshotCallers: string[][] = [];
+  /** Images in the node's system containerd. */
+  readonly pulled = new Set<string>();
+  /** The installer an upgrade wrote, booted at the next reboot. */
+  staged: string | undefined;
+  /** The exit code the installer reports (a failed install when not 0). */
+  installerExitCode = 0;
+  /** Day-2 calls in order, as `method target` (e.g. `upgrade ghcr.io/…`, `reboot`, `reset graceful`). */
+  calls: string[] = [];
+  /** How long a reboot keeps the API down. */
+  rebootMs = 50;
   private server: grpc.Server | undefined;
   private readonly bundle: SecretsBundle;
   private readonly state: SharedState;
@@ -103,10 +147,16 @@ export class FakeTalosNode {
 
   private handlers() {
     const metadata = { hostname: this.spec.name };
-    const guard = (call: Parameters<FakeTalosNode['authorize']>[0], callback: Callback, maintenanceAllowed: boolean, run: () => void) => {
-      const problem = this.authorize(call) ?? (this.mode === 'maintenance' && !maintenanceAllowed ? 'not available in maintenance mode' : undefined);
+    const guard = (call: Parameters<FakeTalosNode['authorize']>[0], callback: Callback, maintenanceAllowed: boolean, run: () => void, method = '') => {
+      const problem = this.authorize(call, method) ?? (this.mode === 'maintenance' && !maintenanceAllowed ? 'not available in maintenance mode' : undefined);
       if (problem) callback(denied(problem));
       else run();
+    };
+    const controlPlaneOnly = (callback: Callback, run: () => void) =>
+      this.spec.controlPlane ? run() : callback({ code: grpc.status.UNIMPLEMENTED, details: 'this API is only available on control plane nodes' });
+    const removeMember = (name: string) => {
+      this.state.etcdMembers = this.state.etcdMembers.filter((m) => m !== name);
+      if (this.state.leader === name) this.state.leader = undefined;
     };
     return {
       machine: {
@@ -123,7 +173,10 @@ export class FakeTalosNode {
             if (!dryRun) {
               this.config = text;
               if (this.mode === 'maintenance') setTimeout(() => void this.reboot(), 20);
-              if (this.state.etcdMembers.length && this.spec.controlPlane && !this.state.etcdMembers.includes(this.spec.name)) this.state.etcdMembers.push(this.spec.name);
+              if (this.spec.controlPlane && !this.state.etcdMembers.includes(this.spec.name)) {
+                if (this.state.etcdMembers.length) this.state.etcdMembers.push(this.spec.name);
+                else (this.state.waitingToJoin ??= []).push(this.spec.name);
+              }
               this.state.machined?.configured(this.spec, text);
             }
           }),
@@ -132,14 +185,57 @@ export class FakeTalosNode {
             this.state.bootstrapCalls++;
             if (!this.spec.controlPlane) return callback({ code: grpc.status.FAILED_PRECONDITION, details: 'bootstrap is only possible on control planes' });
             if (this.state.etcdMembers.length) return callback({ code: grpc.status.ALREADY_EXISTS, details: 'etcd data directory is not empty' });
-            this.state.etcdMembers.push(this.spec.name);
+            this.state.etcdMembers.push(this.spec.name, ...(this.state.waitingToJoin ?? []).filter((n) => n !== this.spec.name));
+            this.state.waitingToJoin = [];
             callback(null, { messages: [{ metadata }] });
             this.state.machined?.bootstrapped(this.spec, this.config ?? '');
           }),
         etcdMemberList: (call: never, callback: Callback) =>
           guard(call, callback, false, () =>
-            callback(null, { messages: [{ metadata, members: this.state.etcdMembers.map((hostname, i) => ({ id: String(i + 1), hostname, peerUrls: [], clientUrls: [], isLearner: false })) }] }),
+            callback(null, { messages: [{ metadata, members: this.state.etcdMembers.map((hostname) => ({ id: memberId(this.state, hostname), hostname, peerUrls: [], clientUrls: [], isLearner: false })) }] }),
           ),
+        etcdStatus: (call: never, callback: Callback) =>
+          guard(call, callback, false, () => controlPlaneOnly(callback, () => {
+            if (!this.state.etcdMembers.includes(this.spec.name)) return callback({ code: grpc.status.UNAVAILABLE, details: 'etcd is not running on this node' });
+            const memberStatus = { memberId: memberId(this.state, this.spec.name), leader: memberId(this.state, leaderOf(this.state)!), isLearner: false, dbSize: '1048576', errors: this.state.etcdErrors?.[this.spec.name] ?? [], protocolVersion: '3.6.0' };
+            callback(null, { messages: [{ metadata, memberStatus }] });
+          }), 'etcdStatus'),
+        etcdRemoveMemberById: (call: { request: { memberId: string } } & Parameters<FakeTalosNode['authorize']>[0], callback: Callback) =>
+          guard(call, callback, false, () => controlPlaneOnly(callback, () => {
+            const name = this.state.etcdMembers.find((m) => memberId(this.state, m) === String(call.request.memberId));
+            if (!name) return callback({ code: grpc.status.NOT_FOUND, details: `etcd member ${call.request.memberId} not found` });
+            this.record(`etcd remove-member ${name}`);
+            removeMember(name);
+            callback(null, { messages: [{ metadata }] });
+          })),
+        etcdLeaveCluster: (call: never, callback: Callback) =>
+          guard(call, callback, false, () => controlPlaneOnly(callback, () => {
+            this.record('etcd leave');
+            removeMember(this.spec.name);
+            callback(null, { messages: [{ metadata }] });
+          })),
+        etcdForfeitLeadership: (call: never, callback: Callback) =>
+          guard(call, callback, false, () => controlPlaneOnly(callback, () => {
+            if (leaderOf(this.state) === this.spec.name) this.state.leader = this.state.etcdMembers.find((m) => m !== this.spec.name) ?? this.spec.name;
+            this.record('etcd forfeit-leadership');
+            callback(null, { messages: [{ metadata, member: leaderOf(this.state) ?? '' }] });
+          })),
+        reboot: (call: never, callback: Callback) =>
+          guard(call, callback, false, () => {
+            this.record('reboot');
+            callback(null, { messages: [{ metadata, actorId: 'reboot' }] });
+            setTimeout(() => void this.reboot(), 20);
+          }, 'reboot'),
+        reset: (call: { request: { graceful: boolean; reboot: boolean } } & Parameters<FakeTalosNode['authorize']>[0], callback: Callback) =>
+          guard(call, callback, false, () => {
+            const { graceful, reboot } = call.request;
+            this.record(`reset${graceful ? ' graceful' : ''}${reboot ? ' reboot' : ''}`);
+            if (graceful && this.spec.controlPlane) removeMember(this.spec.name);
+            callback(null, { messages: [{ metadata, actorId: 'reset' }] });
+            // The reset runs after the call returns: the node is wiped and comes back in maintenance mode, or stays off.
+            setTimeout(() => void this.wipe(reboot), 20);
+          }),
+        upgrade: (_call: never, callback: Callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'use LifecycleService.Upgrade' }),
         etcdSnapshot: (call: grpc.ServerWritableStream<unknown, unknown> & Parameters<FakeTalosNode['authorize']>[0]) => {
           const problem = this.authorize(call, 'etcdSnapshot') ?? (this.mode === 'maintenance' ? 'not available in maintenance mode' : undefined);
           // A status after messages goes out as trailers: emit the error (destroy would drop the call silently).
@@ -156,6 +252,30 @@ export class FakeTalosNode {
           if (problem) return call.destroy(Object.assign(new Error(problem), denied(problem)));
           const archive = tarGz('kubeconfig', this.kubeconfig());
           for (let i = 0; i < archive.length; i += 64) call.write({ metadata, bytes: archive.subarray(i, i + 64) });
+          call.end();
+        },
+      },
+      lifecycle: {
+        upgrade: (call: grpc.ServerWritableStream<{ source?: { imageName?: string } }, unknown> & Parameters<FakeTalosNode['authorize']>[0]) => {
+          const problem = this.authorize(call, 'upgrade') ?? (this.mode === 'maintenance' ? 'method is not supported in maintenance mode' : undefined);
+          if (problem) return void call.emit('error', Object.assign(new Error(problem), { code: grpc.status.FAILED_PRECONDITION, details: problem }));
+          const image = call.request.source?.imageName ?? '';
+          if (!image) return void call.emit('error', Object.assign(new Error('image name is required'), { code: grpc.status.INVALID_ARGUMENT, details: 'image name is required' }));
+          if (!this.pulled.has(image)) return void call.emit('error', Object.assign(new Error('not found'), { code: grpc.status.INTERNAL, details: `installer image ${image} not found in containerd store` }));
+          this.record(`upgrade ${image}`);
+          for (const message of ['running installer', 'installing bootloader']) call.write({ progress: { message } });
+          call.write({ progress: { exitCode: this.installerExitCode } });
+          if (this.installerExitCode === 0) this.staged = image;
+          call.end();
+        },
+      },
+      images: {
+        pull: (call: grpc.ServerWritableStream<{ imageRef: string }, unknown> & Parameters<FakeTalosNode['authorize']>[0]) => {
+          const problem = this.authorize(call, 'pull');
+          if (problem) return void call.emit('error', Object.assign(new Error(problem), denied(problem)));
+          this.pulled.add(call.request.imageRef);
+          call.write({ pullProgress: { layerId: 'sha256:0' } });
+          call.write({ name: call.request.imageRef });
           call.end();
         },
       },
@@ -179,15 +299,38 @@ export class FakeTalosNode {
     const handlers = this.handlers();
     server.addService(MachineService.service, handlers.machine as unknown as grpc.UntypedServiceImplementation);
     server.addService(ClusterService.service, handlers.cluster as unknown as grpc.UntypedServiceImplementation);
+    server.addService(LifecycleService.service, handlers.lifecycle as unknown as grpc.UntypedServiceImplementation);
+    server.addService(ImageService.service, handlers.images as unknown as grpc.UntypedServiceImplementation);
     this.port = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, this.credentials(), (error, bound) => (error ? reject(error) : resolve(bound))));
     this.server = server;
   }
 
-  /** After a config is applied in maintenance mode the node reboots into it: same address, mutual TLS. */
+  /**
+   * A reboot: the API is down for `rebootMs`, then the node answers with the system an upgrade staged (its
+   * version is the installer's tag) and, after a config applied in maintenance mode, with mutual TLS.
+   */
   async reboot(): Promise<void> {
     await this.stop();
-    this.mode = 'configured';
+    await new Promise((r) => setTimeout(r, this.rebootMs));
+    if (this.config !== undefined) this.mode = 'configured';
+    if (this.staged) this.spec.talosVersion = this.staged.slice(this.staged.lastIndexOf(':') + 1);
+    this.staged = undefined;
     await this.start(this.port);
+    this.state.machined?.rebooted?.(this.spec);
+  }
+
+  private record(call: string): void {
+    this.calls.push(call);
+    (this.state.journal ??= []).push(`${this.spec.name} ${call}`);
+  }
+
+  /** After a reset: wiped, back in maintenance mode if it reboots, otherwise powered off. */
+  private async wipe(reboot: boolean): Promise<void> {
+    await this.stop();
+    this.config = undefined;
+    this.pulled.clear();
+    this.mode = 'maintenance';
+    if (reboot) await this.start(this.port);
   }
 
   async stop(): Promise<void> {

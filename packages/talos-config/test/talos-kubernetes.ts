@@ -1,21 +1,48 @@
+import { parseAllDocuments } from 'yaml';
 import { freePort } from '@groundwork/testkit/services';
 import { nodeFromMachineConfig, specFromMachineConfig, startControlPlane, type ControlPlane } from '@groundwork/testkit/kube';
 import type { Machined } from './fake-talos.ts';
 
 /**
- * What machined does once etcd is bootstrapped, with the real programs: a Kubernetes control plane started from
- * the machine config the control plane was given (its CAs, keys and `cluster:` section, with Talos's flags), and
- * each configured node registered by its kubelet (a kwok node shaped by that node's config). The API server
- * listens on a port chosen up front, so the address map pointing the cluster endpoint at it can be set before
- * the apply that brings it up.
+ * What machined and the kubelet do once etcd is bootstrapped, with the real programs where they can run: a
+ * Kubernetes control plane started from the machine config the control plane was given (its CAs, keys and
+ * `cluster:` section, with Talos's flags), and each configured node registered by its kubelet (a kwok node
+ * shaped by that node's config).
+ *
+ * Stand-in parts, after Talos's documented behaviour: each control plane's static pods are mirrored into
+ * kube-system (`k8s-app` label, the image its config names), as the kubelet does; a config whose control-plane
+ * image changes restarts that component at the new version (the real binary of that version), then updates the
+ * mirror pod; a config whose kubelet image changes makes the node report the new kubelet version. One set of
+ * control-plane processes stands for all control planes, so the first node to move a component moves the
+ * process; the other nodes' mirror pods follow their own configs.
  */
+
+type Component = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
+const COMPONENTS: Array<[Component, string[]]> = [
+  ['kube-apiserver', ['cluster', 'apiServer', 'image']],
+  ['kube-controller-manager', ['cluster', 'controllerManager', 'image']],
+  ['kube-scheduler', ['cluster', 'scheduler', 'image']],
+];
+
+const imageAt = (config: string, path: string[]) => {
+  for (const doc of parseAllDocuments(config)) {
+    const value = doc.getIn(path);
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
+};
+const versionOf = (image: string) => image.slice(image.lastIndexOf(':') + 1);
+
 export class TalosKubernetes implements Machined {
   readonly apiPort: number;
   plane: ControlPlane | undefined;
   /** Set when the control plane failed to start: the failure a real node would show in `talosctl logs`. */
   failure: Error | undefined;
+  /** Component restarts, as `node component version`. */
+  readonly restarts: string[] = [];
   private starting: Promise<void> | undefined;
-  private readonly nodes = new Map<string, { ip: string; config: string }>();
+  private work: Promise<void> = Promise.resolve();
+  private readonly nodes = new Map<string, { ip: string; config: string; controlPlane: boolean }>();
   private readonly registered = new Set<string>();
 
   private constructor(apiPort: number) {
@@ -26,9 +53,19 @@ export class TalosKubernetes implements Machined {
     return new TalosKubernetes(await freePort());
   }
 
-  configured(node: { name: string; ip: string }, config: string): void {
-    this.nodes.set(node.name, { ip: node.ip, config });
-    if (this.plane) void this.register(node.name);
+  configured(node: { name: string; ip: string; controlPlane: boolean }, config: string): void {
+    const previous = this.nodes.get(node.name)?.config;
+    this.nodes.set(node.name, { ip: node.ip, config, controlPlane: node.controlPlane });
+    if (!this.plane) return;
+    // Changes are worked through in order, one at a time, as machined's controllers would.
+    this.work = this.work.then(async () => {
+      // A node reset and configured anew registers again (its Node was deleted when it left).
+      if (!(await this.plane!.client.get('v1', 'Node', node.name))) this.registered.delete(node.name);
+      if (!this.registered.has(node.name)) await this.register(node.name);
+      else if (previous !== undefined) await this.reconcile(node.name, previous, config);
+    }).catch((error: Error) => {
+      this.failure = error;
+    });
   }
 
   bootstrapped(_node: { name: string }, config: string): void {
@@ -46,8 +83,50 @@ export class TalosKubernetes implements Machined {
     const node = this.nodes.get(name)!;
     if (!this.plane || this.registered.has(name)) return;
     this.registered.add(name);
-    const object = nodeFromMachineConfig(node.config, { ip: node.ip, arch: 'amd64', cpu: 2, memoryBytes: 4 * 1024 ** 3 }, { kubernetes: this.plane.spec.kubernetesVersion, talos: 'v1.13.9' });
+    const kubelet = versionOf(imageAt(node.config, ['machine', 'kubelet', 'image']) ?? `:${this.plane.spec.kubernetesVersion}`);
+    const object = nodeFromMachineConfig(node.config, { ip: node.ip, arch: 'amd64', cpu: 2, memoryBytes: 4 * 1024 ** 3 }, { kubernetes: kubelet, talos: 'v1.13.9' });
     await this.plane.client.create(object, 'kubelet');
+    if (node.controlPlane) for (const [component, path] of COMPONENTS) await this.mirror(name, component, imageAt(node.config, path)!);
+  }
+
+  /** The kubelet's mirror of a static pod: deleted and created anew when its image changes, as a new pod UID. */
+  private async mirror(node: string, component: Component, image: string): Promise<void> {
+    const name = `${component}-${node}`;
+    await this.plane!.client.delete('v1', 'Pod', name, 'kube-system');
+    await this.plane!.client.waitFor(`${name} to be gone`, async () => ((await this.plane!.client.get('v1', 'Pod', name, 'kube-system')) ? undefined : true), 30_000);
+    await this.plane!.client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'kube-system', labels: { 'k8s-app': component, tier: 'control-plane' }, annotations: { 'kubernetes.io/config.mirror': image, 'kubernetes.io/config.source': 'file' } },
+      spec: { nodeName: node, priorityClassName: 'system-cluster-critical', containers: [{ name: component, image }], tolerations: [{ operator: 'Exists' }] },
+    }, 'kubelet');
+  }
+
+  private async reconcile(name: string, before: string, after: string): Promise<void> {
+    const plane = this.plane!;
+    const node = this.nodes.get(name)!;
+    if (node.controlPlane) {
+      for (const [component, path] of COMPONENTS) {
+        const image = imageAt(after, path)!;
+        if (image === imageAt(before, path)) continue;
+        const version = versionOf(image);
+        if (plane.versions[component] !== version) await plane.restart(component, version);
+        this.restarts.push(`${name} ${component} ${version}`);
+        await this.mirror(name, component, image);
+      }
+    }
+    const kubelet = imageAt(after, ['machine', 'kubelet', 'image']);
+    if (kubelet && kubelet !== imageAt(before, ['machine', 'kubelet', 'image'])) {
+      this.restarts.push(`${name} kubelet ${versionOf(kubelet)}`);
+      await plane.client.mergePatch('v1', 'Node', name, undefined, { status: { nodeInfo: { kubeletVersion: versionOf(kubelet) } } }, 'kubelet', 'status');
+    }
+  }
+
+  /** Resolves once every config change so far has been worked through. */
+  async settled(): Promise<void> {
+    await this.starting;
+    await this.work;
+    if (this.failure) throw this.failure;
   }
 
   /** Resolves once the control plane is up (or has failed to start). */
@@ -60,6 +139,7 @@ export class TalosKubernetes implements Machined {
 
   async stop(): Promise<void> {
     await this.starting;
+    await this.work;
     await this.plane?.stop();
   }
 }

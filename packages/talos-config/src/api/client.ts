@@ -19,14 +19,17 @@ export const definitions = protoLoader.loadSync(['machine.proto', 'cluster.proto
   longs: String,
   enums: String,
   defaults: true,
+  oneofs: true,
 });
 
 type ServiceConstructor = grpc.ServiceClientConstructor;
 const loaded = grpc.loadPackageDefinition(definitions) as unknown as {
-  machine: { MachineService: ServiceConstructor };
+  machine: { MachineService: ServiceConstructor; LifecycleService: ServiceConstructor; ImageService: ServiceConstructor };
   cluster: { ClusterService: ServiceConstructor };
 };
 export const MachineService = loaded.machine.MachineService;
+export const LifecycleService = loaded.machine.LifecycleService;
+export const ImageService = loaded.machine.ImageService;
 export const ClusterService = loaded.cluster.ClusterService;
 
 export type ApplyMode = 'REBOOT' | 'AUTO' | 'NO_REBOOT' | 'STAGED' | 'TRY';
@@ -49,6 +52,21 @@ export interface EtcdMember {
   isLearner: boolean;
 }
 
+/** One member's view of etcd (EtcdStatus): its ID, the leader it follows, and errors it reports. */
+export interface EtcdMemberStatus {
+  memberId: string;
+  leader: string;
+  isLearner: boolean;
+  dbSize: number;
+  errors: string[];
+  protocolVersion: string;
+}
+
+export type ResetOptions = { graceful: boolean; reboot: boolean; mode?: 'ALL' | 'SYSTEM_DISK' | 'USER_DISKS' };
+
+/** talosctl's default (`--namespace=system`): the CRI driver on the system namespace, where installers live. */
+const SYSTEM_CONTAINERD = { driver: 'CRI', namespace: 'NS_SYSTEM' } as const;
+
 export class TalosApiError extends Error {
   readonly code: number | undefined;
   constructor(message: string, code?: number) {
@@ -69,6 +87,8 @@ type Streaming = (request: unknown, metadata: grpc.Metadata, options: grpc.CallO
 
 export class TalosClient {
   private readonly machine: grpc.Client;
+  private readonly lifecycle: grpc.Client;
+  private readonly images: grpc.Client;
   private readonly cluster: grpc.Client;
   private readonly timeoutMs: number;
   readonly target: Target;
@@ -78,6 +98,8 @@ export class TalosClient {
     const channelOptions = { 'grpc.ssl_target_name_override': target.serverName, 'grpc.default_authority': target.serverName };
     const creds = channelCredentials(credentials);
     this.machine = new MachineService(address, creds, channelOptions);
+    this.lifecycle = new LifecycleService(address, creds, channelOptions);
+    this.images = new ImageService(address, creds, channelOptions);
     this.cluster = new ClusterService(address, creds, channelOptions);
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.target = target;
@@ -167,7 +189,66 @@ export class TalosClient {
     });
   }
 
+  /** This node's etcd member status (control planes only). */
+  async etcdStatus(): Promise<EtcdMemberStatus> {
+    const response = await this.unary<{ messages: Array<{ memberStatus?: { memberId: string; leader: string; isLearner: boolean; dbSize: string; errors: string[]; protocolVersion: string } }> }>(this.machine, 'etcdStatus', {});
+    const status = response.messages[0]?.memberStatus;
+    if (!status) throw new TalosApiError(`etcdStatus on ${this.target.serverName}: empty answer`);
+    return { memberId: status.memberId, leader: status.leader, isLearner: status.isLearner, dbSize: Number(status.dbSize), errors: status.errors ?? [], protocolVersion: status.protocolVersion };
+  }
+
+  /** Removes another member from etcd by its ID (what `talosctl etcd remove-member` does for a dead node). */
+  async etcdRemoveMemberById(memberId: string): Promise<void> {
+    await this.unary(this.machine, 'etcdRemoveMemberById', { memberId });
+  }
+
+  /** This node leaves etcd (it must still be healthy). */
+  async etcdLeaveCluster(): Promise<void> {
+    await this.unary(this.machine, 'etcdLeaveCluster', {});
+  }
+
+  /** Hands etcd leadership to another member if this node leads; returns the member that now leads. */
+  async etcdForfeitLeadership(): Promise<string> {
+    const response = await this.unary<{ messages: Array<{ member: string }> }>(this.machine, 'etcdForfeitLeadership', {});
+    return response.messages[0]?.member ?? '';
+  }
+
+  async reboot(): Promise<void> {
+    await this.unary(this.machine, 'reboot', { mode: 'DEFAULT' });
+  }
+
+  /** Wipes the node back to maintenance mode; `graceful` has a control plane leave etcd first. */
+  async reset(options: ResetOptions): Promise<void> {
+    await this.unary(this.machine, 'reset', { graceful: options.graceful, reboot: options.reboot, mode: options.mode ?? 'ALL', systemPartitionsToWipe: [], userDisksToWipe: [] });
+  }
+
+  /** Pulls an image into the node's system containerd (ImageService.Pull); resolves with the name pulled. */
+  async pullImage(image: string, deadlineMs = 900_000): Promise<string> {
+    let name = '';
+    await this.stream<{ name?: string; response?: string }>(this.images, 'pull', { containerd: SYSTEM_CONTAINERD, imageRef: image }, deadlineMs, (message) => {
+      if (message.response === 'name' && message.name) name = message.name;
+    });
+    if (!name) throw new TalosApiError(`image pull on ${this.target.serverName}: ${image} was not pulled`);
+    return name;
+  }
+
+  /**
+   * Installs `image` as the node's next boot (LifecycleService.Upgrade, what talosctl 1.13 calls), streaming the
+   * installer's progress. The node keeps running the old system until it reboots; the installer's exit code
+   * comes as a message, not as an error, so a non-zero one is turned into one here.
+   */
+  async installUpgrade(image: string, onProgress: (message: string) => void, deadlineMs = 900_000): Promise<void> {
+    const request = { containerd: SYSTEM_CONTAINERD, source: { imageName: image } };
+    await this.stream<{ progress?: { message?: string; exitCode?: number; response?: string } }>(this.lifecycle, 'upgrade', request, deadlineMs, (message) => {
+      const progress = message.progress;
+      if (progress?.response === 'exitCode' && progress.exitCode !== 0) throw new TalosApiError(`upgrade on ${this.target.serverName}: the installer exited with ${progress.exitCode}`);
+      if (progress?.message) onProgress(progress.message);
+    });
+  }
+
   close(): void {
+    this.images.close();
+    this.lifecycle.close();
     this.machine.close();
     this.cluster.close();
   }
