@@ -4,27 +4,42 @@ import { ProblemList, UserError, findWorkspaceRoot, runCommand, selectClusters, 
 import { loadCluster } from './load.ts';
 import { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
 import { apiEndpoint, controlPlanes, workers } from './derive.ts';
+import { runTargets } from './run-targets.ts';
 
 const spec = {
-  usage: 'gw-cluster <validate|list|schema> [--cluster=NAME] [--write|--check]',
+  usage: 'gw-cluster <validate|list|schema|run TARGET> [--cluster=NAME] [--write|--check] [--dry-run] [--live]',
   summary: 'Validate cluster files and manage the cluster-file JSON Schema.',
   details: [
     'Commands:',
     '  validate   check clusters/<name>/cluster.yaml (all clusters unless --cluster is given)',
     '  list       print each cluster with its nodes and API endpoint',
     '  schema     print the JSON Schema; --write updates packages/cluster/cluster.schema.json, --check fails if it is stale',
+    '  run TARGET nx run-many -t TARGET (generate, verify or apply) for one cluster, exiting with the code the failing',
+    '             layer gave (1 problems, 2 usage, 3 another cluster\'s API server, 4 conflict, 5 unreachable, 6 refused);',
+    '             nx alone exits 1 for any failure and 130 when a failure leaves dependent tasks unrun',
   ].join('\n'),
   options: {
     cluster: { type: 'string', valueName: 'NAME', description: 'Cluster name, a comma list, or * for all.' },
     write: { type: 'boolean', description: 'schema: write the committed schema file.' },
     check: { type: 'boolean', description: 'schema: fail when the committed schema file is out of date.' },
+    'dry-run': { type: 'boolean', description: 'run apply: show what would change (GROUNDWORK_DRY_RUN=1).' },
+    live: { type: 'boolean', description: 'run verify: check the running cluster too (GROUNDWORK_LIVE=1).' },
   },
-  positionals: { name: 'COMMAND', description: 'validate, list or schema', min: 1, max: 1 },
+  positionals: { name: 'COMMAND [TARGET]', description: 'validate, list, schema or run', min: 1, max: 2 },
 } as const;
 
 export function main(argv: string[]): Promise<number> {
-  return runCommand(spec, ({ options, positionals }) => {
+  return runCommand(spec, async ({ options, positionals }) => {
     const command = positionals[0];
+    if (command === 'run') {
+      const target = positionals[1];
+      if (!target || !['generate', 'verify', 'apply'].includes(target)) throw new UserError('run needs a target: generate, verify or apply', { exitCode: 2 });
+      if (!options.cluster) throw new UserError('name the cluster with --cluster=<name>', { exitCode: 2 });
+      const env = { ...process.env, ...(options['dry-run'] ? { GROUNDWORK_DRY_RUN: '1' } : {}), ...(options.live ? { GROUNDWORK_LIVE: '1' } : {}) };
+      const run = await runTargets({ root: findWorkspaceRoot(), target, cluster: options.cluster, env });
+      process.stderr.write(`${run.code === 0 ? '✓' : 'error:'} ${target} of ${options.cluster}: ${run.summary}\n`);
+      return run.code;
+    }
     if (command === 'schema') {
       const text = clusterJsonSchema();
       if (options.write) writeFileAtomic(SCHEMA_FILE, text);

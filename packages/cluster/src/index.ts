@@ -37,4 +37,6 @@ export { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
 export { USER_VOLUME_MOUNT_POINT, localStorageVolumeName } from './local-storage.ts';
 export * as ipv4 from './ipv4.ts';
 export { runLayerScript, EXIT_CODES } from './layer-script.ts';
+export { recordExit, runTargets, summarize } from './run-targets.ts';
+export type { TargetRun } from './run-targets.ts';
 export type { LayerScript, LayerAction, ClusterOutcome } from './layer-script.ts';

@@ -1,5 +1,9 @@
 import { ALL_CLUSTERS, ProblemList, UserError, createLogger, findWorkspaceRoot, flagOn, formatDuration, runCommand, selectClusters, type OptionSpec } from '@groundwork/kit';
 import { loadCluster, type LoadedCluster } from './load.ts';
+import { recordExit } from './run-targets.ts';
+import { EXIT_CODES } from './exit-codes.ts';
+
+export { EXIT_CODES };
 
 export type LayerAction = 'generate' | 'verify' | 'apply' | 'summary';
 
@@ -14,13 +18,6 @@ export interface ClusterOutcome {
   exitCode?: number;
 }
 
-/**
- * What a layer script's exit code means, so scripts and CI can tell failures apart: problems found (1), bad
- * usage (2), an API server that belongs to another cluster (3), a conflict with another field manager (4),
- * nodes that do not answer (5), an operation refused because it is not safe now (6: etcd would lose its quorum,
- * a PodDisruptionBudget allows no eviction, an upgrade path Kubernetes does not support).
- */
-export const EXIT_CODES = { problems: 1, usage: 2, otherCluster: 3, conflict: 4, unreachable: 5, refused: 6 } as const;
 
 export interface LayerScript {
   layer: string;
@@ -42,6 +39,14 @@ export interface LayerScript {
  * named cluster so that nothing is changed on clusters by accident.
  */
 export function runLayerScript(script: LayerScript, argv: string[] = process.argv.slice(2)): Promise<number> {
+  // gw-cluster run reads each layer's own exit code from this report (Nx folds them into 1, or 130).
+  return runLayerCommand(script, argv).then((code) => {
+    recordExit(`${script.layer}:${script.action}`, code);
+    return code;
+  });
+}
+
+function runLayerCommand(script: LayerScript, argv: string[]): Promise<number> {
   let log = createLogger(`${script.layer}:${script.action}`);
   return runCommand(
     {

@@ -121,6 +121,21 @@ describe('layer targets under real Nx', () => {
     expect(all.output).toContain('apply changes a live cluster: name exactly one with --cluster=<name>');
   });
 
+  it('gw-cluster run exits with the failing layer\'s own code where nx folds it into 130, and names what did not run', () => {
+    // Nx's own exit code: a failed apply leaves its dependent unrun, and Nx reports that as an interruption.
+    const viaNx = ws.nx(['run-many', '-t', 'apply', '--cluster=east'], { FAKE_EXIT_ALPHA: '5' });
+    expect(viaNx.status).toBe(130);
+    const seen = ws.calls().length;
+    const run = ws.script('packages/cluster/src/cli.ts', ['run', 'apply', '--cluster=east'], { FAKE_EXIT_ALPHA: '5' });
+    expect(run.status, run.output).toBe(5);
+    expect(run.output).toContain('error: apply of east: failed: alpha:apply (exit 5); the tasks that depend on them did not run');
+    expect(ws.calls().slice(seen)).toContain('alpha apply east');
+    expect(ws.calls().slice(seen)).not.toContain('beta apply east');
+    const ok = ws.script('packages/cluster/src/cli.ts', ['run', 'apply', '--cluster=east']);
+    expect(ok.status, ok.output).toBe(0);
+    expect(ok.output).toContain('✓ apply of east:');
+  });
+
   it('marks the tasks that read a changed cluster file, and only a layer and its dependents for a layer change', () => {
     ws.write('clusters/west/cluster.yaml', `${ws.read('clusters/west/cluster.yaml')}description: changed\n`);
     ws.git('commit', '-qam', 'cluster change');

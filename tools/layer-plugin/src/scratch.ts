@@ -12,11 +12,17 @@ export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
 const COPIED = ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore', 'packages/kit', 'packages/cluster', 'packages/secrets-sops', 'tools/layer-plugin', 'tools/test'];
 
-/** A layer script that records `<layer> <action> <cluster>` and renders one file per cluster. */
+/**
+ * A layer script that records `<layer> <action> <cluster>` and renders one file per cluster. FAKE_EXIT_<LAYER>
+ * makes its apply exit with that code, reported as real layer scripts report it (recordExit).
+ */
 function fakeScript(layer: string, action: string): string {
   return `import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { recordExit } from '@groundwork/cluster';
 const cluster = process.argv.find((a) => a.startsWith('--cluster='))?.slice('--cluster='.length) ?? 'none';
 appendFileSync('nx-calls.log', '${layer} ${action} ' + cluster + '\\n');
+const failWith = Number(process.env.FAKE_EXIT_${layer.toUpperCase()} ?? 0);
+if ('${action}' === 'apply' && failWith) { recordExit('${layer}:${action}', failWith); process.exit(failWith); }
 if ('${action}' === 'apply' && cluster === '*') { console.error('apply needs one cluster'); process.exit(2); }
 if ('${action}' === 'generate') {
   const names = cluster === '*' ? readdirSync('clusters') : cluster.split(',');
@@ -36,6 +42,8 @@ export interface NxResult {
 export interface Scratch {
   root: string;
   nx: (args: string[], env?: NodeJS.ProcessEnv) => NxResult;
+  /** A workspace script run with tsx in the scratch root (e.g. packages/cluster/src/cli.ts). */
+  script: (path: string, args: string[], env?: NodeJS.ProcessEnv) => NxResult;
   git: (...args: string[]) => string;
   calls: () => string[];
   write: (path: string, text: string) => void;
@@ -82,6 +90,10 @@ export function createScratch(clusters: Record<string, string>, fakeLayers: Reco
         encoding: 'utf8',
         timeout: 180_000,
       });
+      return { status: result.status ?? 1, output: `${result.stdout}${result.stderr}` };
+    },
+    script: (path, args, extra = {}) => {
+      const result = spawnSync(join(nodeBin, 'tsx'), [path, ...args], { cwd: root, env: { ...baseEnv, ...extra } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 180_000 });
       return { status: result.status ?? 1, output: `${result.stdout}${result.stderr}` };
     },
     calls: () => (existsSync(join(root, 'nx-calls.log')) ? readFileSync(join(root, 'nx-calls.log'), 'utf8').split('\n').filter(Boolean) : []),
