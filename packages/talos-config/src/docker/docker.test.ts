@@ -1,4 +1,3 @@
-import { createServer as createHttps, type Server } from 'node:https';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { main as talos } from '../talos-cli.ts';
 import { main as generate } from '../generate.ts';
 import { bundleFromYaml, type SecretsBundle } from '../bundle/bundle.ts';
 import { FakeTalosNode, adminKubeconfig, sharedState, type SharedState } from '../../test/fake-talos.ts';
-import { issue } from '../../test/certs.ts';
+import { TalosKubernetes } from '../../test/talos-kubernetes.ts';
 import { DockerEngineStandIn, type Container } from '../../test/docker-engine.ts';
 import { compareApiVersions, engineTarget } from './engine.ts';
 import { dockerCommand, type DockerCommandOptions } from './docker-cli.ts';
@@ -40,7 +39,7 @@ describe('gw-talos docker on docker-dev, against a stand-in of the Docker Engine
   let engine: DockerEngineStandIn;
   let state: SharedState;
   let fakes: Map<string, FakeTalosNode>;
-  let kube: Server;
+  let kubernetes: TalosKubernetes;
   let env: NodeJS.ProcessEnv;
   const lines: string[] = [];
   const rendered = (node: string) => readFileSync(join(ws.root, 'clusters/docker-dev/rendered/talos-config/nodes', `${node}.yaml`), 'utf8');
@@ -62,9 +61,13 @@ describe('gw-talos docker on docker-dev, against a stand-in of the Docker Engine
       fake.config = Buffer.from(userdata, 'base64').toString('utf8');
       fake.mode = 'configured';
       await fake.start(fake.port);
+      // Booted with its config: machined's stand-in registers the node once a control plane runs.
+      state.machined?.configured(fake.spec, fake.config);
     };
     standIn.onRemove = async (c: Container) => {
-      await fakes.get(c.Name.slice(1))?.stop();
+      const fake = fakes.get(c.Name.slice(1));
+      await fake?.stop();
+      if (fake) state.machined?.wiped?.(fake.spec);
       // The volumes went with the container (v=1): etcd's data too.
       if (standIn.containers.size === 0) state.etcdMembers.length = 0;
     };
@@ -82,7 +85,8 @@ describe('gw-talos docker on docker-dev, against a stand-in of the Docker Engine
     const exported = join(scratchDir(), 'secrets.yaml');
     await runIn(ws.root, talos, ['export', '--cluster=docker-dev', `--output=${exported}`], isolated);
     bundle = bundleFromYaml(readFileSync(exported, 'utf8'));
-    state = sharedState();
+    kubernetes = await TalosKubernetes.create();
+    state = sharedState(kubernetes);
     const kubeconfig = adminKubeconfig(bundle, 'docker-dev', 'https://10.5.0.2:6443');
     fakes = new Map();
     for (const n of NODES) {
@@ -90,25 +94,28 @@ describe('gw-talos docker on docker-dev, against a stand-in of the Docker Engine
       fake.port = await freePort();
       fakes.set(n.name, fake);
     }
-    // The Kubernetes API apply waits for at kubeconfigEndpoint (127.0.0.1:6444): ready at once, certificate from the cluster's CA.
-    const serving = issue(bundle.certs.k8s, ['kubernetes'], { ips: ['127.0.0.1'], extKeyUsage: ['serverAuth'], algorithm: 'ecdsa-p256' });
-    kube = createHttps({ cert: serving.crt, key: serving.key }, (_req, res) => res.end('ok'));
-    const kubePort = await new Promise<number>((resolve) => kube.listen(0, '127.0.0.1', () => resolve((kube.address() as { port: number }).port)));
+    // The Kubernetes API apply waits for at kubeconfigEndpoint (127.0.0.1:6444): the real control plane machined's
+    // stand-in starts from dev-cp-1's config when etcd is bootstrapped.
+    const kubePort = kubernetes.apiPort;
     // The published host ports, as the tests can have them: each to its node's stand-in.
     const map = [...NODES.map((n) => `127.0.0.1:${n.talosPort}=127.0.0.1:${fakes.get(n.name)!.port}`), `127.0.0.1:6444=127.0.0.1:${kubePort}`].join(',');
-    env = { ...process.env, ...isolated, GROUNDWORK_ADDRESS_MAP: map, GROUNDWORK_POLL_MS: '100', GROUNDWORK_TALOS_NODE_TIMEOUT_MS: '10000', GROUNDWORK_KUBERNETES_TIMEOUT_MS: '10000', GROUNDWORK_TALOS_PROBE_TIMEOUT_MS: '2000' };
+    env = { ...process.env, ...isolated, GROUNDWORK_ADDRESS_MAP: map, GROUNDWORK_POLL_MS: '100', GROUNDWORK_TALOS_NODE_TIMEOUT_MS: '10000', GROUNDWORK_KUBERNETES_TIMEOUT_MS: '90000', GROUNDWORK_TALOS_PROBE_TIMEOUT_MS: '2000' };
     engine = await newEngine();
   }, 120_000);
 
   afterAll(async () => {
     for (const fake of fakes?.values() ?? []) await fake.stop();
     await engine?.stop();
-    kube?.close();
+    await kubernetes?.stop();
   });
 
   it('up pings, pulls the pinned image, creates the network and the three containers in order, then applies and bootstraps etcd', async () => {
     const result = await docker('up');
     expect(result.code, result.log).toBe(0);
+    // The control plane that came up from dev-cp-1's config has every container's node registered.
+    const plane = await kubernetes.started();
+    await kubernetes.settled();
+    expect((await plane.client.list('v1', 'Node')).map((n) => n.metadata.name).sort()).toEqual(NODES.map((n) => n.name));
     expect(engine.requests.map((r) => `${r.method} ${r.path}${r.path === '/containers/create' ? `?name=${r.query.name}` : ''}`.replace(/\/containers\/[0-9a-f]{64}/, '/containers/{id}'))).toEqual([
       'HEAD /_ping',
       'GET /images/json',
