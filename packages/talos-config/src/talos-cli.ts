@@ -38,7 +38,7 @@ const spec = {
     '                 components node by node, then kubelets, then the layers re-applied (--skip-layers: not)',
     '  node remove NODE   drain (PodDisruptionBudgets), leave etcd, reset and delete a healthy node',
     '  node forget NODE   for a failed node: remove its etcd member through a healthy control plane, delete its Node',
-    '  node join NODE     after apply configured a new node: wait until it is Ready (and an etcd member)',
+    '  node join NODE|*   after apply configured a node (* every node): wait until it is Ready (and an etcd member)',
     '  reset --all --yes  wipe every node back to maintenance mode (the destroy step of gw-rebuild)',
     '  docker up|down|status   Talos in Docker through the Docker Engine API (DOCKER_HOST): network, containers,',
     '                 then the normal apply and bootstrap; down keeps configs (--forget: the kubeconfig too)',

@@ -31,6 +31,8 @@ export interface Machined {
   configured(node: { name: string; ip: string; controlPlane: boolean }, config: string): void;
   bootstrapped(node: { name: string; ip: string }, config: string): void;
   rebooted?(node: { name: string; ip: string; talosVersion: string }): void;
+  /** The node was wiped (a reset): what ran on it is gone. */
+  wiped?(node: { name: string; ip: string; controlPlane: boolean }): void;
 }
 
 export interface SharedState {
@@ -48,6 +50,8 @@ export interface SharedState {
   journal?: string[];
   /** Control planes configured before the bootstrap: their etcd joins once it is bootstrapped. */
   waitingToJoin?: string[];
+  /** Members whose disks were wiped without leaving: dead until removed, and etcd is gone once all are. */
+  wiped?: string[];
 }
 
 export function sharedState(machined?: Machined): SharedState {
@@ -327,6 +331,14 @@ export class FakeTalosNode {
   /** After a reset: wiped, back in maintenance mode if it reboots, otherwise powered off. */
   private async wipe(reboot: boolean): Promise<void> {
     await this.stop();
+    if (this.state.etcdMembers.includes(this.spec.name)) {
+      this.state.wiped = [...new Set([...(this.state.wiped ?? []), this.spec.name])];
+      if (this.state.etcdMembers.every((m) => this.state.wiped!.includes(m))) {
+        this.state.etcdMembers = [];
+        this.state.wiped = [];
+      }
+    }
+    this.state.machined?.wiped?.(this.spec);
     this.config = undefined;
     this.pulled.clear();
     this.mode = 'maintenance';

@@ -71,6 +71,8 @@ export class TalosKubernetes implements Machined {
   bootstrapped(_node: { name: string }, config: string): void {
     this.starting ??= (async () => {
       try {
+        // A control plane that was wiped stops before its successor takes the port.
+        await this.work;
         this.plane = await startControlPlane({ spec: specFromMachineConfig(config, 'the bootstrapped node\'s machine config'), apiPort: this.apiPort });
         for (const name of this.nodes.keys()) await this.register(name);
       } catch (error) {
@@ -120,6 +122,22 @@ export class TalosKubernetes implements Machined {
       this.restarts.push(`${name} kubelet ${versionOf(kubelet)}`);
       await plane.client.mergePatch('v1', 'Node', name, undefined, { status: { nodeInfo: { kubeletVersion: versionOf(kubelet) } } }, 'kubelet', 'status');
     }
+  }
+
+  /**
+   * A wiped node: its Node stays in Kubernetes until someone deletes it (as on a real cluster); once every
+   * control plane is wiped, the control plane is gone, and a new bootstrap starts a new one on the same port.
+   */
+  wiped(node: { name: string; controlPlane: boolean }): void {
+    this.nodes.delete(node.name);
+    if (!node.controlPlane || [...this.nodes.values()].some((n) => n.controlPlane)) return;
+    const plane = this.plane;
+    this.plane = undefined;
+    this.starting = undefined;
+    this.registered.clear();
+    this.work = this.work.then(async () => {
+      await plane?.stop();
+    });
   }
 
   /** Resolves once every config change so far has been worked through. */

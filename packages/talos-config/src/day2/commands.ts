@@ -93,15 +93,18 @@ export async function upgradeKubernetes(root: string, cluster: LoadedCluster, op
 export type NodeAction = 'remove' | 'forget' | 'join';
 
 export async function nodeCommand(root: string, cluster: LoadedCluster, action: NodeAction, name: string, options: Day2Options): Promise<ClusterOutcome> {
+  const every = action === 'join' && name === '*';
   const node = cluster.config.nodes.find((n) => n.name === name);
-  if (!node) return { problems: [`clusters/${cluster.name}/cluster.yaml: nodes has no node named ${name}`], exitCode: EXIT_CODES.usage };
+  if (!node && !every) return { problems: [`clusters/${cluster.name}/cluster.yaml: nodes has no node named ${name}`], exitCode: EXIT_CODES.usage };
   const ctx = await day2Context(root, cluster, `node ${action}`, options);
   if ('problem' in ctx) return { problems: [ctx.problem] };
   return guarded(async () => {
     if (action === 'join') {
-      await waitForJoin(ctx, node);
-      return `${name} has joined`;
+      const joining = every ? cluster.config.nodes : [node!];
+      await Promise.all(joining.map((n) => waitForJoin(ctx, n)));
+      return every ? `all ${joining.length} nodes have joined` : `${name} has joined`;
     }
+    if (!node) throw new Day2Stop(`node ${action} needs one node`);
     if (action === 'remove') await removeNode(ctx, node, { force: options.force ?? false });
     else await forgetNode(ctx, node);
     if (options.dryRun) return `${name} would be ${action === 'remove' ? 'removed' : 'forgotten'}`;
