@@ -1,0 +1,97 @@
+import { addressResolver } from '@groundwork/kit';
+import type { ClusterNode, LoadedCluster } from '@groundwork/cluster';
+import { TALOS_PORTS, TalosClient, type EtcdMember, type TalosSecrets } from '@groundwork/talos-config';
+import type { EtcdMemberView, EtcdNodeView, EtcdSection } from './types.ts';
+
+/**
+ * The Talos side of the status: each node's Talos version and the control planes' view of etcd, through the
+ * Talos API with the cluster's admin talosconfig. Every node is asked at once, each call with a short deadline,
+ * so one dead node costs one timeout, not one per node.
+ */
+
+export interface TalosAnswers {
+  /** Per node name: its version tag, or the error it gave. */
+  versions: Map<string, { version?: string; error?: string }>;
+  etcd: EtcdSection;
+}
+
+type Settled<T> = { value: T; error?: undefined } | { value?: undefined; error: string };
+
+async function settle<T>(work: Promise<T>): Promise<Settled<T>> {
+  try {
+    return { value: await work };
+  } catch (error) {
+    // gRPC's connection errors end in an empty "Resolution note:"; it only adds noise to a status line.
+    return { error: (error as Error).message.split('\n')[0]!.replace(/\.?\s*Resolution note:\s*$/, '') };
+  }
+}
+
+function clientFor(secrets: Extract<TalosSecrets, { bundle: unknown }>, node: ClusterNode, env: NodeJS.ProcessEnv, timeoutMs: number): TalosClient {
+  // The address map may send the call elsewhere (a tunnel, a test's stand-in); TLS still checks the node's own IP.
+  const target = addressResolver(env)(node.ip, TALOS_PORTS.apid);
+  return new TalosClient({ ...target, serverName: node.ip }, { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client }, { timeoutMs });
+}
+
+/** Asks every node for its version and every control plane for etcd's state, in parallel. */
+export async function askTalos(cluster: LoadedCluster, secrets: TalosSecrets, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<TalosAnswers> {
+  const nodes = cluster.config.nodes;
+  const controlPlanes = nodes.filter((n) => n.role === 'controlplane');
+  if ('problem' in secrets) {
+    const versions = new Map(nodes.map((n) => [n.name, { error: secrets.problem }]));
+    return { versions, etcd: { verdict: 'unknown', problems: [secrets.problem], members: [], views: [] } };
+  }
+  const clients = new Map(nodes.map((n) => [n.name, clientFor(secrets, n, env, timeoutMs)]));
+  try {
+    const [versionAnswers, etcdAnswers] = await Promise.all([
+      Promise.all(nodes.map(async (n) => [n.name, await settle(clients.get(n.name)!.version())] as const)),
+      Promise.all(
+        controlPlanes.map(async (n) => {
+          const client = clients.get(n.name)!;
+          const [status, members] = await Promise.all([settle(client.etcdStatus()), settle(client.etcdMembers())]);
+          return { node: n.name, status, members };
+        }),
+      ),
+    ]);
+    const versions = new Map(versionAnswers.map(([name, answer]) => [name, answer.error !== undefined ? { error: answer.error } : { version: answer.value.tag }]));
+    return { versions, etcd: judgeEtcd(controlPlanes.map((n) => n.name), etcdAnswers) };
+  } finally {
+    for (const client of clients.values()) client.close();
+  }
+}
+
+type EtcdAnswer = { node: string; status: Settled<{ memberId: string; leader: string; errors: string[]; dbSize: number }>; members: Settled<EtcdMember[]> };
+
+/**
+ * Healthy etcd: every control plane is a voting member, every control plane answers, all of them follow the
+ * same leader (a split view means a partition or an election in progress), and none reports an error.
+ */
+export function judgeEtcd(controlPlanes: string[], answers: EtcdAnswer[]): EtcdSection {
+  const problems: string[] = [];
+  const views: EtcdNodeView[] = answers.map(({ node, status }) =>
+    status.error !== undefined
+      ? { node, errors: [], error: status.error }
+      : { node, memberId: status.value.memberId, leaderId: status.value.leader, dbSizeBytes: status.value.dbSize, errors: status.value.errors },
+  );
+  // Members as the first control plane that answers lists them: they are etcd's one cluster-wide list.
+  const list = answers.find((a) => a.members.error === undefined)?.members.value ?? [];
+  const leaders = [...new Set(views.filter((v) => v.leaderId && v.leaderId !== '0').map((v) => v.leaderId!))];
+  const members: EtcdMemberView[] = list.map((m) => ({ id: m.id, hostname: m.hostname, isLearner: m.isLearner, leader: leaders.length === 1 && m.id === leaders[0] }));
+  for (const view of views) {
+    if (view.error) problems.push(`${view.node} did not answer EtcdStatus: ${view.error}`);
+    for (const error of view.errors) problems.push(`${view.node} reports: ${error}`);
+  }
+  if (!list.length) problems.push(answers.length ? `no control plane listed the etcd members (${answers.map((a) => a.members.error).filter(Boolean).join('; ')})` : 'the cluster file has no control planes');
+  else {
+    for (const name of controlPlanes) {
+      const member = list.find((m) => m.hostname === name);
+      if (!member) problems.push(`${name} is not an etcd member`);
+      else if (member.isLearner) problems.push(`${name} is still a learner (not voting)`);
+    }
+    for (const member of list) if (!controlPlanes.includes(member.hostname)) problems.push(`etcd member ${member.hostname} (${member.id}) is not a control plane in the cluster file`);
+  }
+  if (leaders.length > 1) problems.push(`control planes disagree on the leader: ${views.filter((v) => v.leaderId).map((v) => `${v.node} follows ${v.leaderId}`).join(', ')}`);
+  else if (views.some((v) => !v.error) && leaders.length === 0) problems.push('etcd has no leader');
+  const leader = leaders.length === 1 ? (list.find((m) => m.id === leaders[0])?.hostname ?? `member ${leaders[0]}`) : undefined;
+  // Control planes that do not answer are a fault, not an unknown: etcd's quorum lives on them.
+  return { verdict: problems.length ? 'unhealthy' : 'healthy', problems, ...(leader ? { leader } : {}), members, views };
+}
