@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { factoryUrl, registerSchematics } from './factory/schematics.ts';
-import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, kubeconfigPath, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
+import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, flagOn, kubeconfigPath, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
 import { EXIT_CODES, type ClusterOutcome, type LoadedCluster } from '@groundwork/cluster';
 import { LAYER, renderCluster } from './cluster-render.ts';
 import { nodeImages } from './config/platform.ts';
@@ -11,6 +11,7 @@ import { checkAdminClient, checkBundle } from './pki/inspect.ts';
 import { applyCluster, type ApplyContext } from './api/apply-flow.ts';
 import { liveProblems } from './api/live.ts';
 import { recordInstalled } from './day2/installed.ts';
+import { kubernetesVersionJump } from './day2/version-guard.ts';
 import type { ApplyMode } from './api/client.ts';
 
 export { LAYER };
@@ -136,6 +137,9 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
       probeMs: ms('GROUNDWORK_TALOS_PROBE_TIMEOUT_MS', 5_000),
     },
   };
+  // A Kubernetes version change pushed by apply would restart every node's control plane and kubelet at once.
+  const jump = await kubernetesVersionJump(root, cluster, secrets.bundle.certs.k8s.crt, context.resolve, context.timeouts.probeMs ?? 5_000);
+  if (jump && !flagOn(undefined, env.GROUNDWORK_ALLOW_VERSION_CHANGE)) return { problems: [jump], exitCode: EXIT_CODES.refused };
   // An installer from the Image Factory exists only once its schematic is registered.
   const schematics = await registerSchematics(cluster, { factory: factoryUrl(env), dryRun: options.dryRun, log: context.log });
   if (schematics.problems.length) return { problems: schematics.problems };

@@ -117,7 +117,7 @@ export function main(argv: string[]): Promise<number> {
       if (command === 'apply') {
         await assertNoExampleKey(root, cluster);
         const outcome = await applyTalos(root, cluster, { mode: applyMode(options.mode), dryRun: options['dry-run'] ?? false, env: process.env, ...(options.maintenance ? { maintenance: options.maintenance } : {}) });
-        if (outcome.problems.length) throw new ProblemList(`apply of ${cluster.name} failed:`, outcome.problems);
+        if (outcome.problems.length) throw new ProblemList(`apply of ${cluster.name} failed:`, outcome.problems, { exitCode: outcome.exitCode ?? 1 });
         log.ok(`${cluster.name}: ${outcome.summary}`);
         return 0;
       }

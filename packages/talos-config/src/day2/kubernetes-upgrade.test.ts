@@ -25,8 +25,11 @@ describe('gw-talos upgrade-k8s: 1.35.4 → 1.36.3 on a real control plane', () =
     await lab?.stop();
   });
 
-  it('plans from what the cluster runs and, on a dry run, changes nothing', async () => {
+  it('plans from what the cluster runs and, on a dry run, changes nothing; apply refuses the version jump', async () => {
     expect(await version()).toBe('v1.35.4');
+    const applied = await lab.run(['apply', '--cluster=lab']);
+    expect(applied.code).toBe(EXIT_CODES.refused);
+    expect(applied.stderr).toContain('the cluster runs Kubernetes v1.35.4 and the cluster file pins v1.36.3: apply would restart every node\'s control plane and kubelet at once. Run gw-talos upgrade-k8s --cluster=lab');
     const dry = await lab.run(['upgrade-k8s', '--cluster=lab', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toContain('plan: Kubernetes v1.35.4 → v1.36.3');
