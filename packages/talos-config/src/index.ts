@@ -1,6 +1,7 @@
 /** @groundwork/talos-config: what other layers use (the dr layer's etcd snapshots go through TalosClient). */
 export { TalosClient, TalosApiError } from './api/client.ts';
-export type { ApplyMode, Credentials, Target, EtcdMember } from './api/client.ts';
+export type { ApplyMode, Credentials, Target, EtcdMember, EtcdMemberStatus } from './api/client.ts';
+export { etcdProblems, memberIdHex } from './day2/etcd.ts';
 export { loadTalosSecrets } from './talos-secrets.ts';
 export { adminClient } from './api/admin.ts';
 export type { TalosSecrets } from './talos-secrets.ts';

@@ -1,6 +1,6 @@
 import { addressResolver } from '@groundwork/kit';
 import type { ClusterNode, LoadedCluster } from '@groundwork/cluster';
-import { TALOS_PORTS, TalosClient, type EtcdMember, type TalosSecrets } from '@groundwork/talos-config';
+import { TALOS_PORTS, TalosClient, etcdProblems, type EtcdMember, type TalosSecrets } from '@groundwork/talos-config';
 import type { EtcdMemberView, EtcdNodeView, EtcdSection } from './types.ts';
 
 /**
@@ -61,37 +61,21 @@ export async function askTalos(cluster: LoadedCluster, secrets: TalosSecrets, en
 
 type EtcdAnswer = { node: string; status: Settled<{ memberId: string; leader: string; errors: string[]; dbSize: number }>; members: Settled<EtcdMember[]> };
 
-/**
- * Healthy etcd: every control plane is a voting member, every control plane answers, all of them follow the
- * same leader (a split view means a partition or an election in progress), and none reports an error.
- */
+/** etcd's section: the views and members as the control planes report them, judged by talos-config's rules. */
 export function judgeEtcd(controlPlanes: string[], answers: EtcdAnswer[]): EtcdSection {
-  const problems: string[] = [];
   const views: EtcdNodeView[] = answers.map(({ node, status }) =>
     status.error !== undefined
       ? { node, errors: [], error: status.error }
       : { node, memberId: status.value.memberId, leaderId: status.value.leader, dbSizeBytes: status.value.dbSize, errors: status.value.errors },
   );
   // Members as the first control plane that answers lists them: they are etcd's one cluster-wide list.
-  const list = answers.find((a) => a.members.error === undefined)?.members.value ?? [];
-  const leaders = [...new Set(views.filter((v) => v.leaderId && v.leaderId !== '0').map((v) => v.leaderId!))];
-  const members: EtcdMemberView[] = list.map((m) => ({ id: m.id, hostname: m.hostname, isLearner: m.isLearner, leader: leaders.length === 1 && m.id === leaders[0] }));
-  for (const view of views) {
-    if (view.error) problems.push(`${view.node} did not answer EtcdStatus: ${view.error}`);
-    for (const error of view.errors) problems.push(`${view.node} reports: ${error}`);
-  }
-  if (!list.length) problems.push(answers.length ? `no control plane listed the etcd members (${answers.map((a) => a.members.error).filter(Boolean).join('; ')})` : 'the cluster file has no control planes');
-  else {
-    for (const name of controlPlanes) {
-      const member = list.find((m) => m.hostname === name);
-      if (!member) problems.push(`${name} is not an etcd member`);
-      else if (member.isLearner) problems.push(`${name} is still a learner (not voting)`);
-    }
-    for (const member of list) if (!controlPlanes.includes(member.hostname)) problems.push(`etcd member ${member.hostname} (${member.id}) is not a control plane in the cluster file`);
-  }
-  if (leaders.length > 1) problems.push(`control planes disagree on the leader: ${views.filter((v) => v.leaderId).map((v) => `${v.node} follows ${v.leaderId}`).join(', ')}`);
-  else if (views.some((v) => !v.error) && leaders.length === 0) problems.push('etcd has no leader');
-  const leader = leaders.length === 1 ? (list.find((m) => m.id === leaders[0])?.hostname ?? `member ${leaders[0]}`) : undefined;
+  const listed = answers.find((a) => a.members.error === undefined)?.members.value;
+  const noList = new Error(answers.length ? answers.map((a) => a.members.error).filter(Boolean).join('; ') : 'the cluster file has no control planes');
+  const statuses = answers.map(({ node, status }) => ({ node, status: status.error !== undefined ? new Error(status.error) : { ...status.value, isLearner: false, protocolVersion: '' } }));
+  const { problems, leaderId } = etcdProblems(controlPlanes, statuses, listed ?? noList);
+  const list = listed ?? [];
+  const members: EtcdMemberView[] = list.map((m) => ({ id: m.id, hostname: m.hostname, isLearner: m.isLearner, leader: m.id === leaderId }));
+  const leader = leaderId ? (list.find((m) => m.id === leaderId)?.hostname ?? `member ${leaderId}`) : undefined;
   // Control planes that do not answer are a fault, not an unknown: etcd's quorum lives on them.
   return { verdict: problems.length ? 'unhealthy' : 'healthy', problems, ...(leader ? { leader } : {}), members, views };
 }

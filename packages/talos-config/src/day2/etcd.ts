@@ -18,37 +18,42 @@ export interface EtcdView {
   problems: string[];
 }
 
+/**
+ * etcd's health from the control planes' answers, for every command that judges it (upgrades, node removal,
+ * gw-status): every control plane answers EtcdStatus without errors, is a voting member, no member is unknown to
+ * the cluster file, and all follow one leader (a split view means a partition or an election in progress).
+ */
+export function etcdProblems(controlPlanes: string[], statuses: Array<{ node: string; status: EtcdMemberStatus | Error }>, members: EtcdMember[] | Error): { problems: string[]; leaderId: string | undefined } {
+  const problems: string[] = [];
+  for (const { node, status } of statuses) {
+    if (status instanceof Error) problems.push(`${node} did not answer EtcdStatus: ${status.message}`);
+    else for (const error of status.errors) problems.push(`${node} reports: ${error}`);
+  }
+  if (members instanceof Error) problems.push(`no control plane listed the etcd members (${members.message})`);
+  else {
+    for (const name of controlPlanes) {
+      const member = members.find((m) => m.hostname === name);
+      if (!member) problems.push(`${name} is not an etcd member`);
+      else if (member.isLearner) problems.push(`${name} is still a learner (not voting)`);
+    }
+    for (const member of members) if (!controlPlanes.includes(member.hostname)) problems.push(`etcd member ${member.hostname} (${memberIdHex(member.id)}) is not a control plane in the cluster file`);
+  }
+  const answered = statuses.filter((s): s is { node: string; status: EtcdMemberStatus } => !(s.status instanceof Error));
+  const leaders = [...new Set(answered.map((s) => s.status.leader).filter((l) => l && l !== '0'))];
+  if (leaders.length > 1) problems.push(`control planes disagree on the leader: ${answered.map((s) => `${s.node} follows ${s.status.leader}`).join(', ')}`);
+  else if (answered.length && leaders.length === 0) problems.push('etcd has no leader');
+  return { problems, leaderId: leaders.length === 1 ? leaders[0] : undefined };
+}
+
 export async function etcdView(ctx: Day2Context): Promise<EtcdView> {
   const planes = controlPlanes(ctx.cluster);
   const statuses = await askAll(ctx, planes, (c) => c.etcdStatus());
-  const problems: string[] = [];
-  let members: EtcdMember[] = [];
   const answering = planes.filter((n) => !(statuses.get(n.name) instanceof Error));
-  if (answering.length) {
-    try {
-      members = await talos(ctx, answering[0]!, (c) => c.etcdMembers(), ctx.timeouts.probeMs);
-    } catch (error) {
-      problems.push(`etcd members could not be listed on ${answering[0]!.name}: ${(error as Error).message}`);
-    }
-  }
-  const leaders = new Set<string>();
-  for (const node of planes) {
-    const status = statuses.get(node.name)!;
-    if (status instanceof Error) {
-      problems.push(`${node.name}: etcd status not available (${status.message})`);
-      continue;
-    }
-    if (status.errors.length) problems.push(`${node.name}: etcd reports ${status.errors.join('; ')}`);
-    if (status.isLearner) problems.push(`${node.name}: still an etcd learner (not voting yet)`);
-    if (status.leader && status.leader !== '0') leaders.add(status.leader);
-    else problems.push(`${node.name}: etcd has no leader`);
-  }
-  if (leaders.size > 1) problems.push(`the control planes follow different etcd leaders (${[...leaders].join(', ')})`);
-  const names = new Set(planes.map((n) => n.name));
-  for (const member of members) if (!names.has(member.hostname)) problems.push(`etcd member ${member.hostname} (${BigInt(member.id).toString(16).padStart(16, '0')}) is not a control plane in the cluster file`);
-  for (const node of answering) if (members.length && !members.some((m) => m.hostname === node.name)) problems.push(`${node.name} is not an etcd member`);
-  const leaderId = leaders.size === 1 ? [...leaders][0] : undefined;
-  return { members, statuses, leader: members.find((m) => m.id === leaderId)?.hostname, problems };
+  let members: EtcdMember[] | Error = new Error('no control plane answered');
+  if (answering.length) members = await talos(ctx, answering[0]!, (c) => c.etcdMembers(), ctx.timeouts.probeMs).catch((error: Error) => error);
+  const judged = etcdProblems(planes.map((n) => n.name), planes.map((n) => ({ node: n.name, status: statuses.get(n.name)! })), members);
+  const list = members instanceof Error ? [] : members;
+  return { members: list, statuses, leader: list.find((m) => m.id === judged.leaderId)?.hostname, problems: judged.problems };
 }
 
 /**

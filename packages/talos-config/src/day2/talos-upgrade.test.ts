@@ -36,7 +36,7 @@ describe('gw-talos upgrade: one node at a time, control planes first, behind etc
     const refused = await lab.run(['upgrade', '--cluster=lab']);
     lab.state.etcdErrors = {};
     expect(refused.code).toBe(EXIT_CODES.refused);
-    expect(refused.stderr).toContain('before cp-1: etcd is not healthy: cp-2: etcd reports NOSPACE');
+    expect(refused.stderr).toContain('before cp-1: etcd is not healthy: cp-2 reports: NOSPACE');
     expect(order()).toEqual([]);
   });
 
