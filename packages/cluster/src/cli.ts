@@ -8,7 +8,7 @@ import { runTargets } from './run-targets.ts';
 
 const spec = {
   usage: 'gw-cluster <validate|list|schema|run TARGET> [--cluster=NAME] [--write|--check] [--dry-run] [--live]',
-  summary: 'Validate cluster files and manage the cluster-file JSON Schema.',
+  summary: 'Validate cluster files, manage the cluster-file JSON Schema, and run a target over every layer with honest exit codes.',
   details: [
     'Commands:',
     '  validate   check clusters/<name>/cluster.yaml (all clusters unless --cluster is given)',
