@@ -98,6 +98,20 @@ export function describePlatform(name: string): void {
       }
     });
 
+    it('gw-status on the whole platform: every node Ready, every layer\'s workloads ready; no Talos here, so exit 5', async () => {
+      const run = await example.script('ops', 'status-cli', [`--cluster=${name}`, '--json'], { GROUNDWORK_TALOS_PROBE_TIMEOUT_MS: '1500' });
+      const status = JSON.parse(run.stdout) as { exitCode: number; reachable: { kubernetes: boolean; talos: boolean }; nodes: { nodes: Array<{ name: string; kubernetes: { registered: boolean; ready?: boolean } }> }; workloads: { verdict: string; layers: Array<{ layer: string; verdict: string }> }; backups: { verdict: string } };
+      // The machines are kwok nodes: nothing answers the Talos API, which status reports as unreachable.
+      expect(run.code, run.stderr).toBe(5);
+      expect(status.reachable).toMatchObject({ kubernetes: true, talos: false });
+      expect(status.nodes.nodes.filter((n) => !n.kubernetes.registered || n.kubernetes.ready !== true).map((n) => n.name)).toEqual([]);
+      const withWorkloads = KUBERNETES_LAYERS.filter((layer) => example.rendered(layer).some((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind)));
+      expect(status.workloads.layers.map((l) => l.layer).sort()).toEqual([...withWorkloads].sort());
+      expect(status.workloads.layers.filter((l) => l.verdict !== 'healthy')).toEqual([]);
+      expect(status.backups.verdict).not.toBe('unhealthy');
+      figure('gw-status (Talos unreachable, 1.5 s deadline)', formatDuration(run.ms));
+    });
+
     it('kubectl reads every rendered file (a server-side dry run as each layer\'s manager changes nothing) and lists each layer\'s ApplySet members', async () => {
       for (const layer of KUBERNETES_LAYERS) {
         for (const file of renderedFiles(example.ws.root, name, layer)) {

@@ -70,6 +70,18 @@ describe('gw-talos upgrade: one node at a time, control planes first, behind etc
     expect(again.stderr).toContain('lab: 0 node(s) upgraded, 4 already up to date');
   }, 180_000);
 
+  it('lifts the cordon a run interrupted between a node\'s reboot and its uncordon, once the node is done and Ready', async () => {
+    const plane = await lab.kubernetes.started();
+    // What an interrupted run leaves: cp-2 upgraded, still cordoned and marked as cordoned by the upgrade.
+    await plane.client.mergePatch('v1', 'Node', 'cp-2', undefined, { metadata: { annotations: { 'groundwork.dev/cordoned-for': 'talos-upgrade' } }, spec: { unschedulable: true } }, 'test');
+    const resumed = await lab.run(['upgrade', '--cluster=lab']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('resumed: cp-2 finished before the interruption; cordon lifted');
+    const node = await plane.client.get('v1', 'Node', 'cp-2');
+    expect((node?.spec as { unschedulable?: boolean }).unschedulable ?? false).toBe(false);
+    expect(node?.metadata.annotations?.['groundwork.dev/cordoned-for']).toBeUndefined();
+  });
+
   it('changing a node\'s extensions upgrades that node alone to its new installer', async () => {
     const yaml = lab.ws.read('clusters/lab/cluster.yaml').replace('{ name: w-1, ip: 10.9.0.21, role: worker, platform: metal, installDisk: /dev/sda, link: eth0 }', '{ name: w-1, ip: 10.9.0.21, role: worker, platform: metal, installDisk: /dev/sda, link: eth0, extensions: [siderolabs/iscsi-tools] }');
     lab.ws.write('clusters/lab/cluster.yaml', yaml);
