@@ -82,6 +82,7 @@ const ROLES: Record<string, string[]> = {
   etcdStatus: ['os:operator', 'os:reader', 'os:etcd:backup'],
   version: ['os:operator', 'os:reader'],
   reboot: ['os:operator'],
+  systemStat: ['os:operator', 'os:reader'],
   pull: ['os:operator'],
 };
 
@@ -111,6 +112,9 @@ export class FakeTalosNode {
   calls: string[] = [];
   /** How long a reboot keeps the API down. */
   rebootMs = 50;
+  /** Seconds since the epoch at the last boot (SystemStat), and how many reboots finished. */
+  bootTime = Math.floor(Date.now() / 1000);
+  reboots = 0;
   private server: grpc.Server | undefined;
   private readonly bundle: SecretsBundle;
   private readonly state: SharedState;
@@ -224,6 +228,8 @@ export class FakeTalosNode {
             this.record('etcd forfeit-leadership');
             callback(null, { messages: [{ metadata, member: leaderOf(this.state) ?? '' }] });
           })),
+        systemStat: (call: never, callback: Callback) =>
+          guard(call, callback, false, () => callback(null, { messages: [{ metadata, bootTime: String(this.bootTime) }] }), 'systemStat'),
         reboot: (call: never, callback: Callback) =>
           guard(call, callback, false, () => {
             this.record('reboot');
@@ -319,6 +325,8 @@ export class FakeTalosNode {
     if (this.config !== undefined) this.mode = 'configured';
     if (this.staged) this.spec.talosVersion = this.staged.slice(this.staged.lastIndexOf(':') + 1);
     this.staged = undefined;
+    this.bootTime = Math.max(this.bootTime + 1, Math.floor(Date.now() / 1000));
+    this.reboots++;
     await this.start(this.port);
     this.state.machined?.rebooted?.(this.spec);
   }

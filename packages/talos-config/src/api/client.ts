@@ -213,6 +213,12 @@ export class TalosClient {
     return response.messages[0]?.member ?? '';
   }
 
+  /** When the node booted (seconds since the epoch): a reboot is over when this has changed. */
+  async bootTime(): Promise<string> {
+    const response = await this.unary<{ messages: Array<{ bootTime: string }> }>(this.machine, 'systemStat', {});
+    return response.messages[0]?.bootTime ?? '';
+  }
+
   async reboot(): Promise<void> {
     await this.unary(this.machine, 'reboot', { mode: 'DEFAULT' });
   }

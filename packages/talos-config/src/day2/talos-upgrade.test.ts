@@ -89,7 +89,16 @@ describe('gw-talos upgrade: one node at a time, control planes first, behind etc
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toMatch(/plan: w-1 \(worker, v1\.13\.9\): upgrade, installer ghcr\.io\/siderolabs\/installer:v1\.13\.9 → factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.13\.9 \(extensions changed\)/);
     expect(dry.stderr).toContain('lab: 1 node(s) would be upgraded, 3 up to date');
-  });
+    // The same release before and after: the run waits for the new boot, not just for an answer.
+    lab.node('w-1').rebootMs = 1500;
+    const upgraded = await lab.run(['upgrade', '--cluster=lab']);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    // Its third finished boot: the install from maintenance mode, the v1.13.9 upgrade, and this one.
+    expect(lab.node('w-1').reboots).toBe(3);
+    expect(lab.node('w-1').calls.at(-1)).toBe('reboot');
+    expect(lab.node('w-1').calls.at(-2)).toMatch(/^upgrade factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.13\.9$/);
+    expect(lab.ws.read('clusters/lab/talos/installed.yaml')).toMatch(/w-1: factory\.talos\.dev\/installer\//);
+  }, 60_000);
 });
 
 describe('gw-talos upgrade drains within PodDisruptionBudgets', () => {

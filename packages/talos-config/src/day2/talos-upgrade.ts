@@ -78,11 +78,14 @@ async function upgradeNode(ctx: Day2Context, step: TalosUpgradeStep, options: Ta
       ctx.log.info(`${node.name}: handed etcd leadership to ${next || 'another member'}`);
     }
   }
+  // The same release with other extensions answers with the same version before and after: the boot time
+  // is what tells that the reboot happened.
+  const booted = await talos(ctx, node, (c) => c.bootTime());
   await talos(ctx, node, (c) => c.reboot());
   ctx.log.info(`${node.name}: rebooting into ${step.to}`);
-  await waitFor(ctx, `${node.name}: waiting for Talos ${step.to} to answer`, ctx.timeouts.nodeMs, async () => {
-    const version = await talos(ctx, node, (c) => c.version(), ctx.timeouts.probeMs);
-    return version.tag === step.to ? true : undefined;
+  await waitFor(ctx, `${node.name}: waiting for Talos ${step.to} to answer after the reboot`, ctx.timeouts.nodeMs, async () => {
+    const [version, boot] = await talos(ctx, node, (c) => Promise.all([c.version(), c.bootTime()]), ctx.timeouts.probeMs);
+    return version.tag === step.to && boot !== booted ? true : undefined;
   });
   await waitReadyAndUncordon(ctx, node);
   if (node.role === 'controlplane') {
