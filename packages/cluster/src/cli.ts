@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 import { readFileSync } from 'node:fs';
 import { ProblemList, UserError, findWorkspaceRoot, runCommand, selectClusters, writeFileAtomic } from '@groundwork/kit';
 import { loadCluster } from './load.ts';

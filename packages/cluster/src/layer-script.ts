@@ -2,6 +2,7 @@ import { ALL_CLUSTERS, ProblemList, UserError, createLogger, findWorkspaceRoot, 
 import { loadCluster, type LoadedCluster } from './load.ts';
 import { recordExit } from './run-targets.ts';
 import { EXIT_CODES } from './exit-codes.ts';
+import { codeStamp, currentRendering, renderStamp, writeRenderStamp } from './render-stamp.ts';
 
 export { EXIT_CODES };
 
@@ -78,6 +79,7 @@ function runLayerCommand(script: LayerScript, argv: string[]): Promise<number> {
       }
       const failures: string[] = [];
       let exitCode: number | undefined;
+      const code = script.action === 'generate' ? codeStamp(root) : '';
       for (const name of names) {
         const started = performance.now();
         let cluster: LoadedCluster;
@@ -91,7 +93,16 @@ function runLayerCommand(script: LayerScript, argv: string[]): Promise<number> {
           throw error;
         }
         for (const warning of cluster.warnings) log.warn(warning);
+        // generate renders only what changed since its last rendering of this cluster (render-stamp.ts).
+        const stamp = script.action === 'generate' ? renderStamp(root, name, code) : undefined;
+        const kept = stamp && !flagOn(undefined, process.env.GROUNDWORK_RENDER_ALL) ? currentRendering(root, name, script.layer, stamp) : undefined;
+        if (kept) {
+          for (const note of kept.notes) log.info(`${name}: ${note}`);
+          log.ok(`${name}: ${kept.summary ?? 'rendered'}; kept: cluster files, code and settings unchanged since (${formatDuration(performance.now() - started)})`);
+          continue;
+        }
         const outcome = await script.run({ root, cluster, options: options as Record<string, string | boolean | undefined> });
+        if (stamp && !outcome.problems.length) writeRenderStamp(root, name, script.layer, { stamp, notes: outcome.notes ?? [], ...(outcome.summary ? { summary: outcome.summary } : {}) });
         for (const note of outcome.notes ?? []) log.info(`${name}: ${note}`);
         if (outcome.problems.length) {
           failures.push(...outcome.problems.map((p) => `${name}: ${p}`));

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * dr apply: the layer's objects, server-side applied like every Kubernetes layer's. With --etcd-snapshot=DIR
  * (or GROUNDWORK_ETCD_SNAPSHOT=DIR through Nx) it first takes an etcd snapshot through the Talos API into

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * gw-dr: a cluster's backups from the workstation. List and fetch them, take an etcd snapshot now, restore
  * the n8n database or its workflows, run a restore drill, and print the recovery runbook.

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * `nx run dr:drill --cluster=NAME`: the restore drill of one cluster (gw-dr drill), as an Nx target that
  * runs after the layer's verify. In the cluster when its kubeconfig is at hand, else on this machine.

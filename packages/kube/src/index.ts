@@ -21,7 +21,8 @@ export { footprint, footprintMarkdown, footprintSummary, leftOver, podUsage, SYS
 export type { Footprint, Usage } from './report/footprint.ts';
 export { resilience, resilienceMarkdown, resilienceSummary } from './report/resilience.ts';
 export type { ResilienceItem, Risk } from './report/resilience.ts';
-export { KubeApi, KubeApiError, KubeConfig } from './client/api.ts';
+export { KubeApi, KubeApiError, newKubeConfig } from './client/api.ts';
+export type { KubeConfig } from './client/api.ts';
 export { connect, kubeconfigFor } from './client/connect.ts';
 export { applyDesiredState, applySummary } from './client/apply.ts';
 export type { ApplyOptions, ApplyReport, DesiredState } from './client/apply.ts';

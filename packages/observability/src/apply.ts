@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 import { kubeLayerMain } from '@groundwork/kube';
 import { sopsSecretSource } from '@groundwork/secrets-sops';
 import { observability } from './platform.ts';

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * gw-rebuild: destroy a cluster, recreate it from the repository, restore its newest backups and verify it, with
  * the time each phase took (docs/operations.md). Every phase is an existing groundwork command.

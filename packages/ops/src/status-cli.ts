@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * gw-status: one screen per cluster (nodes, etcd, each layer's workloads, backups' age, certificate expiry,
  * firing alerts), or the same as JSON; the exit code says whether the cluster is healthy.

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLayerScript } from '@groundwork/cluster';

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * gw-secrets: a cluster's secrets as a whole. Keys for new clusters, the generated .sops.yaml rules, the
  * Secrets layers declare, and values only a person can provide.

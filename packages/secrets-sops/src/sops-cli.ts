@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * gw-sops: the sops command line, implemented on groundwork's SOPS library. Same verbs, flags, file
  * formats and exit codes as sops, so existing scripts and muscle memory keep working.

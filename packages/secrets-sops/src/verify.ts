@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 import { runLayerScript } from '@groundwork/cluster';
 import { LAYER, verifySecrets } from './cluster/layer.ts';
 import { scanTrackedFiles } from './cluster/scan.ts';

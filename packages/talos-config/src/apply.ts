@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 import { runLayerScript } from '@groundwork/cluster';
 import { flagOn } from '@groundwork/kit';
 import { assertNoExampleKey } from '@groundwork/secrets-sops';

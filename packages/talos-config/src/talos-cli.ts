@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * gw-talos: a cluster's Talos secrets and nodes. The secrets bundle is created once, explicitly (generate
  * never creates secrets), and can travel to talosctl and back in its secrets.yaml form.

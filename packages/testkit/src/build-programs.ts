@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * Builds the real programs the tests run (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok)
  * from the Go modules under tools/go/ into a cache outside the repository, once per pinned version.

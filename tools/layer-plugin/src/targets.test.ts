@@ -9,7 +9,7 @@ describe('layer targets', () => {
       executor: 'nx:run-commands',
       cache: false,
       dependsOn: [{ target: 'verify', params: 'forward' }],
-      options: { command: "tsx packages/dr/src/drill.ts '--cluster={args.cluster}'", cluster: '*' },
+      options: { command: "node packages/dr/src/drill.ts '--cluster={args.cluster}'", cluster: '*' },
     });
     expect(targets.drill!.metadata?.description).toBe('Restore the newest backup into a scratch database. (--cluster=<name>)');
     expect(Object.keys(layerTargets('packages/n8n'))).toEqual(['generate', 'verify', 'apply']);

@@ -35,8 +35,10 @@ function toolInputs(tools: string[] | undefined): InputDefinition[] {
 }
 
 function command(root: string, script: string): string {
-  // Quoted so that the default `*` reaches the script instead of being expanded by the shell.
-  return `tsx ${root}/src/${script}.ts '--cluster={args.cluster}'`;
+  // Node 24 runs the TypeScript itself (type stripping; the code is erasable-syntax only, which tsc checks):
+  // 0.3-0.7 s less per task than tsx's transform (docs/performance.md). Quoted so that the default `*` reaches
+  // the script instead of being expanded by the shell.
+  return `node ${root}/src/${script}.ts '--cluster={args.cluster}'`;
 }
 
 function inputs(base: Array<string | InputDefinition>, extra: string[] | undefined): Array<string | InputDefinition> {
@@ -66,7 +68,9 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
       executor: 'nx:run-commands',
       options: { ...options, command: command(root, 'generate') },
       cache: true,
-      dependsOn: [{ target: 'generate', dependencies: true, params: 'forward' }],
+      // A layer renders from the cluster file and its own code only (no layer reads another's rendered output
+      // while generating), so the layers render in parallel; verify, which does read them, waits for theirs.
+      dependsOn: [],
       inputs: inputs(base, settings.inputs?.generate),
       outputs: ['{workspaceRoot}/clusters/{options.cluster}/rendered/{projectName}'],
       metadata: { description: 'Render what this layer owns under clusters/<name>/rendered/<layer>/ (--cluster=<name>, default all).' },

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * Which clusters a range of commits touched, so CI applies only those. A change inside clusters/<name>/
  * touches that cluster; a change to code, the workspace configuration or .sops.yaml touches them all;

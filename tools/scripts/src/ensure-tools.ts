@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * The test suite proves interoperability with real tools (age, gpg, git, openssl, the Prometheus tools, PostgreSQL,
  * Redis) and runs the real Kubernetes programs (built from the Go modules under tools/go). This script checks the

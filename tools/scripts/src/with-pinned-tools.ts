@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 import { spawn } from 'node:child_process';
 import { delimiter } from 'node:path';
 import { pinnedToolDirs } from '../../../packages/testkit/src/programs.ts';

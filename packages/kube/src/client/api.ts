@@ -1,6 +1,24 @@
-import { ApiException, ApisApi, HttpMethod, KubeConfig, KubernetesObjectApi, PatchStrategy, type Configuration } from '@kubernetes/client-node';
-import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { createRequire } from 'node:module';
+import type { ApisApi, Configuration, HttpMethod, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { describe, gvkOf, type KubeObject } from '../model/object.ts';
+
+// client-node takes about 0.3 s to load: only commands that talk to an API server pay for it, not generate
+// and static verify, which import this package for its builders and checks (docs/performance.md).
+const require = createRequire(import.meta.url);
+type ClientNode = typeof import('@kubernetes/client-node');
+let loaded: { client: ClientNode; serializer: { registerModel(gvk: object, model: object): void } } | undefined;
+function clientNode(): NonNullable<typeof loaded> {
+  loaded ??= {
+    client: require('@kubernetes/client-node') as ClientNode,
+    serializer: (require('@kubernetes/client-node/dist/serializer.js') as { ObjectSerializer: NonNullable<typeof loaded>['serializer'] }).ObjectSerializer,
+  };
+  return loaded;
+}
+
+/** A KubeConfig (client-node's), loaded on first use. */
+export function newKubeConfig(): KubeConfig {
+  return new (clientNode().client.KubeConfig)();
+}
 
 /**
  * The engine's view of the Kubernetes API, on top of @kubernetes/client-node's KubernetesObjectApi
@@ -19,7 +37,7 @@ function rawModel(apiVersion: string, kind: string): void {
     if (registered.has(id)) continue;
     registered.add(id);
     try {
-      ObjectSerializer.registerModel({ group, version, kind: k }, passThrough);
+      clientNode().serializer.registerModel({ group, version, kind: k }, passThrough);
     } catch {
       // Already registered by another KubeApi in this process.
     }
@@ -45,7 +63,7 @@ const notServed = (error: unknown) => error instanceof Error && error.message.st
 
 function toApiError(error: unknown, what: string): unknown {
   if (notServed(error)) return new KubeApiError(404, 'NotServed', `${what}: the API does not serve this kind (is its CRD installed?)`);
-  if (!(error instanceof ApiException)) return error;
+  if (!(error instanceof clientNode().client.ApiException)) return error;
   let status: { reason?: string; message?: string; details?: { causes?: KubeApiError['causes'] } } = {};
   try {
     status = typeof error.body === 'string' ? JSON.parse(error.body) : (error.body as typeof status);
@@ -71,14 +89,15 @@ export class KubeApi {
 
   /** A client for the kubeconfig in `text` (its current context). */
   static fromKubeconfig(text: string, fieldManager: string): KubeApi {
-    const config = new KubeConfig();
+    const config = newKubeConfig();
     config.loadFromString(text);
     return new KubeApi(config, fieldManager);
   }
 
   constructor(config: KubeConfig, fieldManager: string) {
-    this.objects = KubernetesObjectApi.makeApiClient(config);
-    this.apis = config.makeApiClient(ApisApi);
+    const { client } = clientNode();
+    this.objects = client.KubernetesObjectApi.makeApiClient(config);
+    this.apis = config.makeApiClient(client.ApisApi);
     this.server = config.getCurrentCluster()?.server ?? '(no server)';
     this.fieldManager = fieldManager;
   }
@@ -117,7 +136,7 @@ export class KubeApi {
    */
   async proxyGet(namespace: string, service: string, port: number | string, path: string, target: 'services' | 'pods' = 'services'): Promise<{ status: number; body: string }> {
     const configuration = (this.objects as unknown as { configuration: Configuration }).configuration;
-    const context = configuration.baseServer.makeRequestContext(`/api/v1/namespaces/${namespace}/${target}/${service}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`, HttpMethod.GET);
+    const context = configuration.baseServer.makeRequestContext(`/api/v1/namespaces/${namespace}/${target}/${service}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`, clientNode().client.HttpMethod.GET);
     await configuration.authMethods.default?.applySecurityAuthentication(context);
     const response = await configuration.httpApi.send(context).toPromise();
     return { status: response.httpStatusCode, body: await response.body.text() };
@@ -132,7 +151,7 @@ export class KubeApi {
     const plural = `${ref.kind.toLowerCase()}s`;
     const path = `/${group ? `apis/${group}` : 'api'}/${version}/namespaces/${ref.metadata.namespace}/${plural}/${ref.metadata.name}/scale?fieldManager=${encodeURIComponent(this.fieldManager)}`;
     const configuration = (this.objects as unknown as { configuration: Configuration }).configuration;
-    const context = configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
+    const context = configuration.baseServer.makeRequestContext(path, clientNode().client.HttpMethod.PATCH);
     context.setHeaderParam('Content-Type', 'application/merge-patch+json');
     context.setBody(JSON.stringify({ spec: { replicas } }));
     await configuration.authMethods.default?.applySecurityAuthentication(context);
@@ -183,7 +202,7 @@ export class KubeApi {
   async apply(object: KubeObject, options: { dryRun?: boolean; force?: boolean } = {}): Promise<KubeObject> {
     rawModel(object.apiVersion, object.kind);
     try {
-      return (await this.objects.patch(structuredClone(object) as never, undefined, options.dryRun ? 'All' : undefined, this.fieldManager, options.force ?? false, PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+      return (await this.objects.patch(structuredClone(object) as never, undefined, options.dryRun ? 'All' : undefined, this.fieldManager, options.force ?? false, clientNode().client.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
     } catch (error) {
       throw toApiError(error, describe(object));
     }
@@ -201,4 +220,4 @@ export class KubeApi {
   }
 }
 
-export { KubeConfig };
+export type { KubeConfig };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { UserError, kubeconfigPath } from '@groundwork/kit';
-import { KubeApi, KubeConfig } from './api.ts';
+import { KubeApi, newKubeConfig } from './api.ts';
 
 /**
  * Which API server a cluster's layers talk to: GROUNDWORK_KUBECONFIG when set, otherwise the admin
@@ -19,7 +19,7 @@ export function kubeconfigFor(root: string, cluster: string, env: NodeJS.Process
 }
 
 export function connect(root: string, cluster: string, fieldManager: string, env: NodeJS.ProcessEnv = process.env): KubeApi {
-  const config = new KubeConfig();
+  const config = newKubeConfig();
   config.loadFromFile(kubeconfigFor(root, cluster, env));
   return new KubeApi(config, fieldManager);
 }

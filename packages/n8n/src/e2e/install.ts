@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 /**
  * The real n8n for the end-to-end test, from npm, into a cache folder outside the workspace: it is about
  * 2,350 packages and 3 GB, far too much for `npm ci`. Installed once per version and reused afterwards.

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx node
 import { join } from 'node:path';
 import { loadCluster } from '@groundwork/cluster';
 import { formatDuration } from '@groundwork/kit';
