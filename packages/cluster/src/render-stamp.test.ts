@@ -69,6 +69,9 @@ describe('generate renders only the clusters whose inputs changed since their la
 
       rmSync(renderedDir(ws.root, 'proxmox-ha', 'fake'), { recursive: true });
       expect((await generate(ws)).rendered).toEqual(['proxmox-ha']);
+      // A rendered file changed by hand is rendered again.
+      writeFileSync(join(renderedDir(ws.root, 'pi-fleet', 'fake'), 'out.txt'), 'edited by hand\n');
+      expect((await generate(ws)).rendered).toEqual(['pi-fleet']);
       // The code and the settings in the environment are inputs of every cluster.
       writeFileSync(join(ws.root, 'packages', 'fake', 'src', 'render.ts'), 'export const version = 2;\n');
       expect((await generate(ws)).rendered).toEqual(['pi-fleet', 'proxmox-ha']);

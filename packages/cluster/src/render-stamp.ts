@@ -9,7 +9,8 @@ import { renderedDir, writeFileAtomic } from '@groundwork/kit';
  * has no per-cluster inputs), so editing one cluster's file re-runs the task for every cluster; this stamp,
  * kept beside the rendering, lets the task skip each cluster whose own files (everything under
  * clusters/<name>/ but its rendered output), .sops.yaml, the workspace's code and lockfile, and the SOPS and
- * groundwork settings in the environment are the same as when it was rendered. verify still renders in memory
+ * groundwork settings in the environment are the same as when it was rendered, and whose rendered files are
+ * still the ones it wrote (a file edited or deleted by hand is rendered again). verify still renders in memory
  * and compares, so a wrong skip cannot go unnoticed; GROUNDWORK_RENDER_ALL=1 renders everything regardless.
  */
 
@@ -49,8 +50,16 @@ export function renderStamp(root: string, cluster: string, code: string, env: No
 /** What the rendering said when it was made, shown again when it is kept. */
 export interface RenderRecord {
   stamp: string;
+  /** The rendered files' digest: a file edited or deleted by hand is rendered again. */
+  output?: string;
   notes: string[];
   summary?: string;
+}
+
+function outputDigest(dir: string): string {
+  const hash = createHash('sha256');
+  for (const file of filesUnder(dir, (p) => p === join(dir, STAMP_FILE))) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0');
+  return hash.digest('hex');
 }
 
 /** The record of the layer's rendering of this cluster, when it exists and was made from exactly these inputs. */
@@ -59,7 +68,7 @@ export function currentRendering(root: string, cluster: string, layer: string, s
   if (!existsSync(path)) return undefined;
   try {
     const record = JSON.parse(readFileSync(path, 'utf8')) as RenderRecord;
-    return record.stamp === stamp ? record : undefined;
+    return record.stamp === stamp && record.output === outputDigest(renderedDir(root, cluster, layer)) ? record : undefined;
   } catch {
     return undefined;
   }
@@ -67,5 +76,5 @@ export function currentRendering(root: string, cluster: string, layer: string, s
 
 export function writeRenderStamp(root: string, cluster: string, layer: string, record: RenderRecord): void {
   const dir = renderedDir(root, cluster, layer);
-  if (existsSync(dir)) writeFileAtomic(join(dir, STAMP_FILE), `${JSON.stringify(record)}\n`);
+  if (existsSync(dir)) writeFileAtomic(join(dir, STAMP_FILE), `${JSON.stringify({ ...record, output: outputDigest(dir) })}\n`);
 }
