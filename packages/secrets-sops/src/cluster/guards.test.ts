@@ -27,6 +27,8 @@ describe('the tracked-file scan', () => {
     ws.write('deploy/secret.yaml', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n');
     ws.write('deploy/empty-secret.yaml', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: placeholder\n');
     ws.write('app/.env', 'TOKEN=abc\n');
+    ws.write('.env', 'NX_ISOLATE_PLUGINS=false\nNODE_COMPILE_CACHE=node_modules/.cache/node-compile\n');
+    ws.write('tools/.env', 'NX_ISOLATE_PLUGINS=false\nNX_CLOUD_ACCESS_TOKEN=abc\n');
     const pem = (edge: string) => `-----${edge} ${['RSA', 'PRIVATE', 'KEY'].join(' ')}-----`;
     ws.write('docs/pem.md', [pem('BEGIN'), 'MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu', pem('END'), ''].join('\n'));
     ws.write('clusters/demo/rendered/secrets-sops/index.yaml', 'secrets: []\n');
@@ -37,6 +39,7 @@ describe('the tracked-file scan', () => {
     expect(result.problems.sort()).toEqual(
       [
         'app/.env: dotenv file with values is tracked unencrypted',
+        'tools/.env: dotenv file with values is tracked unencrypted',
         'clusters/demo/rendered/secrets-sops/index.yaml: rendered output is tracked by git (it can hold key material); remove it with git rm --cached',
         'clusters/other/age.key: private key material is tracked by git',
         'deploy/secret.yaml: Kubernetes Secret "db" is tracked in plaintext; encrypt it with gw-sops or move it under clusters/<name>/secrets/',

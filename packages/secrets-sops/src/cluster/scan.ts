@@ -52,7 +52,11 @@ function plaintextSecretProblems(path: string, text: string): string[] {
 function dotenvProblems(path: string, text: string): string[] {
   if (!/(^|\/)\.env(\.[^/]+)?$|\.env$/.test(path) || path.endsWith('.example')) return [];
   if (/^sops_mac=ENC\[/m.test(text)) return [];
-  return /^[A-Za-z_][A-Za-z0-9_]*=.+$/m.test(text) ? [`${path}: dotenv file with values is tracked unencrypted`] : [];
+  const keys = [...text.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=.+$/gm)].map((m) => m[1]!);
+  // Tool settings (Nx's, Node's) are not secrets: the workspace's own .env holds only those. A name that says
+  // token, key, secret, password or auth is treated as a secret whatever its prefix.
+  const setting = (key: string) => /^(NX|NODE)_/.test(key) && !/TOKEN|KEY|SECRET|PASSWORD|AUTH/i.test(key);
+  return keys.length && !keys.every(setting) ? [`${path}: dotenv file with values is tracked unencrypted`] : [];
 }
 
 export function scanTrackedFiles(root: string): ScanResult {
