@@ -18,12 +18,14 @@ export const STAMP_FILE = '.inputs.sha256';
 
 function filesUnder(dir: string, skip: (path: string) => boolean): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((entry) => {
-      const path = join(dir, entry.name);
-      if (skip(path)) return [];
-      return entry.isDirectory() ? filesUnder(path, skip) : entry.isFile() ? [path] : [];
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (skip(path) || !existsSync(path)) return [];
+      // statSync follows symlinks: a linked patch or CA file is an input like any other.
+      const stat = statSync(path);
+      return stat.isDirectory() ? filesUnder(path, skip) : stat.isFile() ? [path] : [];
     });
 }
 
@@ -38,7 +40,8 @@ export function codeStamp(root: string): string {
 
 /** `code` is codeStamp(root), taken once per run. */
 export function renderStamp(root: string, cluster: string, code: string, env: NodeJS.ProcessEnv = process.env): string {
-  const hash = createHash('sha256').update(code);
+  // The Node version is part of it too, as it is of Nx's own task hash.
+  const hash = createHash('sha256').update(code).update(process.version);
   const clusterDir = join(root, 'clusters', cluster);
   const own = filesUnder(clusterDir, (p) => p === join(clusterDir, 'rendered'));
   for (const file of [...own, join(root, '.sops.yaml')].filter(existsSync)) hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');

@@ -138,7 +138,7 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
     },
   };
   // A Kubernetes version change pushed by apply would restart every node's control plane and kubelet at once.
-  const jump = await kubernetesVersionJump(root, cluster, secrets.bundle.certs.k8s.crt, context.resolve, context.timeouts.probeMs ?? 5_000);
+  const jump = await kubernetesVersionJump(root, cluster, secrets.bundle.certs.k8s.crt, context.resolve, context.timeouts.probeMs ?? 5_000, env);
   if (jump && !flagOn(undefined, env.GROUNDWORK_ALLOW_VERSION_CHANGE)) return { problems: [jump], exitCode: EXIT_CODES.refused };
   // An installer from the Image Factory exists only once its schematic is registered.
   const schematics = await registerSchematics(cluster, { factory: factoryUrl(env), dryRun: options.dryRun, log: context.log });

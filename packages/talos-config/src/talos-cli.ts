@@ -52,7 +52,7 @@ const spec = {
     output: { type: 'string', valueName: 'FILE', description: 'export: write here (mode 0600) instead of stdout.' },
     mode: { type: 'string', valueName: 'MODE', description: 'apply: auto, no-reboot, reboot, staged or try (default auto).' },
     'dry-run': { type: 'boolean', description: 'apply, schematics, upgrade, upgrade-k8s, node: print the plan, change nothing.' },
-    force: { type: 'boolean', description: 'upgrade, node remove: go on although etcd cannot keep a quorum (it stops until the node is back).' },
+    force: { type: 'boolean', description: 'upgrade, node remove: go on although etcd cannot keep a quorum; node forget: forget a node that still answers.' },
     'skip-layers': { type: 'boolean', description: 'upgrade-k8s: do not re-apply the Kubernetes layers afterwards.' },
     json: { type: 'boolean', description: 'docker status: print JSON.' },
     all: { type: 'boolean', description: 'reset: every node of the cluster (required: reset has no per-node form; use node remove).' },
@@ -124,7 +124,7 @@ export function main(argv: string[]): Promise<number> {
       if (command === 'docker') {
         const sub = positionals[1];
         if (sub !== 'up' && sub !== 'down' && sub !== 'status') throw new UserError('usage: gw-talos docker up|down|status --cluster=NAME', { exitCode: 2 });
-        return dockerCommand(sub, root, cluster, { dryRun: options['dry-run'] ?? false, json: options.json ?? false, forget: options.forget ?? false, mode: applyMode(options.mode), env: process.env }, createLogger('gw-talos'));
+        return dockerCommand(sub, root, cluster, { dryRun: options['dry-run'] ?? false, json: options.json ?? false, forget: options.forget ?? false, mode: applyMode(options.mode), env: process.env }, createLogger(`gw-talos docker ${sub}`, process.stderr, { dryRun: options['dry-run'] ?? false }));
       }
       const day2 = { dryRun: options['dry-run'] ?? false, force: options.force ?? false, env: process.env };
       let outcome;

@@ -52,6 +52,8 @@ export interface SharedState {
   waitingToJoin?: string[];
   /** Members whose disks were wiped without leaving: dead until removed, and etcd is gone once all are. */
   wiped?: string[];
+  /** Nodes whose API (and so their etcd) runs now: etcd changes its membership only with a quorum of them. */
+  running?: Set<string>;
 }
 
 export function sharedState(machined?: Machined): SharedState {
@@ -212,6 +214,8 @@ export class FakeTalosNode {
           guard(call, callback, false, () => controlPlaneOnly(callback, () => {
             const name = this.state.etcdMembers.find((m) => memberId(this.state, m) === String(call.request.memberId));
             if (!name) return callback({ code: grpc.status.NOT_FOUND, details: `etcd member ${call.request.memberId} not found` });
+            const up = this.state.etcdMembers.filter((m) => this.state.running?.has(m)).length;
+            if (up < Math.floor(this.state.etcdMembers.length / 2) + 1) return callback({ code: grpc.status.UNAVAILABLE, details: 'etcdserver: unhealthy cluster' });
             this.record(`etcd remove-member ${name}`);
             removeMember(name);
             callback(null, { messages: [{ metadata }] });
@@ -313,6 +317,7 @@ export class FakeTalosNode {
     server.addService(ImageService.service, handlers.images as unknown as grpc.UntypedServiceImplementation);
     this.port = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, this.credentials(), (error, bound) => (error ? reject(error) : resolve(bound))));
     this.server = server;
+    (this.state.running ??= new Set()).add(this.spec.name);
   }
 
   /**
@@ -356,6 +361,7 @@ export class FakeTalosNode {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.state.running?.delete(this.spec.name);
     if (server) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   }
 }

@@ -9,7 +9,7 @@ describe('layer targets', () => {
       executor: 'nx:run-commands',
       cache: false,
       dependsOn: [{ target: 'verify', params: 'forward' }],
-      options: { command: "node packages/dr/src/drill.ts '--cluster={args.cluster}'", cluster: '*' },
+      options: { command: "node packages/dr/src/drill.ts '--cluster={args.cluster}'", env: { NODE_COMPILE_CACHE: '{workspaceRoot}/node_modules/.cache/node-compile' }, cluster: '*' },
     });
     expect(targets.drill!.metadata?.description).toBe('Restore the newest backup into a scratch database. (--cluster=<name>)');
     expect(Object.keys(layerTargets('packages/n8n'))).toEqual(['generate', 'verify', 'apply']);

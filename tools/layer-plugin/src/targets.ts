@@ -41,6 +41,14 @@ function command(root: string, script: string): string {
   return `node ${root}/src/${script}.ts '--cluster={args.cluster}'`;
 }
 
+/**
+ * What every script task runs with: Node's compile cache (V8 code and stripped TypeScript on disk), about a
+ * third off each later start; an absolute path, so programs a task starts elsewhere make no caches there.
+ */
+function scriptOptions(root: string, script: string): { command: string; env: Record<string, string> } {
+  return { command: command(root, script), env: { NODE_COMPILE_CACHE: '{workspaceRoot}/node_modules/.cache/node-compile' } };
+}
+
 function inputs(base: Array<string | InputDefinition>, extra: string[] | undefined): Array<string | InputDefinition> {
   return [...base, ...(extra ?? []).map((fileset) => ({ fileset }))];
 }
@@ -51,7 +59,7 @@ function commandTargets(root: string, commands: Record<string, string> | undefin
       name,
       {
         executor: 'nx:run-commands',
-        options: { ...options, command: command(root, name) },
+        options: { ...options, ...scriptOptions(root, name) },
         cache: false,
         dependsOn: [{ target: 'verify', params: 'forward' }],
         metadata: { description: `${description} (--cluster=<name>)` },
@@ -66,7 +74,7 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
   return {
     generate: {
       executor: 'nx:run-commands',
-      options: { ...options, command: command(root, 'generate') },
+      options: { ...options, ...scriptOptions(root, 'generate') },
       cache: true,
       // A layer renders from the cluster file and its own code only (no layer reads another's rendered output
       // while generating), so the layers render in parallel; verify, which does read them, waits for theirs.
@@ -77,7 +85,7 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
     },
     verify: {
       executor: 'nx:run-commands',
-      options: { ...options, command: command(root, 'verify') },
+      options: { ...options, ...scriptOptions(root, 'verify') },
       cache: true,
       dependsOn: [
         { target: 'generate', params: 'forward' },
@@ -90,7 +98,7 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
     ...commandTargets(root, settings.commands, options),
     apply: {
       executor: 'nx:run-commands',
-      options: { ...options, command: command(root, 'apply') },
+      options: { ...options, ...scriptOptions(root, 'apply') },
       cache: false,
       parallelism: false,
       dependsOn: [
@@ -110,7 +118,7 @@ export function layerTargets(root: string, settings: LayerSettings = {}): Record
 export function summaryTarget(root: string): TargetConfiguration {
   return {
     executor: 'nx:run-commands',
-    options: { cluster: ALL_CLUSTERS, forwardAllArgs: false, command: command(root, 'summary') },
+    options: { cluster: ALL_CLUSTERS, forwardAllArgs: false, ...scriptOptions(root, 'summary') },
     cache: false,
     dependsOn: [{ target: 'generate', projects: 'tag:type:layer', params: 'forward' }],
     metadata: { description: 'Write clusters/<name>/rendered/footprint.md over every rendered layer (--cluster=<name>, default all).' },

@@ -6,7 +6,8 @@ import type { KubeApi } from './api.ts';
  * `kubectl drain` as the Day-2 commands need it: cordon the node, then evict its pods through the Eviction API,
  * which the API server refuses (429) while a PodDisruptionBudget allows no disruption; refused evictions are
  * retried until the budget allows them (a replacement became ready elsewhere) or time runs out, and then the
- * drain fails naming the pods and the server's reason, leaving the node cordoned. DaemonSet pods, mirror pods
+ * drain fails naming the pods and the server's reason (or that they are still terminating), leaving the node
+ * cordoned. It is done when the evicted pods are gone, not when their evictions are accepted. DaemonSet pods, mirror pods
  * and finished pods stay, as kubectl drain leaves them.
  */
 
@@ -36,9 +37,10 @@ export async function drain(api: KubeApi, node: string, options: { timeoutMs: nu
   for (;;) {
     const listed = await api.request('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`);
     if (listed.status !== 200) throw new Error(`listing the pods on ${node}: HTTP ${listed.status}`);
-    const pods = (JSON.parse(listed.body) as { items: KubeObject[] }).items.filter((p) => !ownedByDaemonSet(p) && !isMirror(p) && !finished(p) && !p.metadata.deletionTimestamp);
+    // Evicted pods count until they are gone, as kubectl drain waits for them: the node is not empty while they terminate.
+    const pods = (JSON.parse(listed.body) as { items: KubeObject[] }).items.filter((p) => !ownedByDaemonSet(p) && !isMirror(p) && !finished(p));
     if (pods.length === 0) return { evicted: [...evicted], blocked: [] };
-    for (const pod of pods) {
+    for (const pod of pods.filter((p) => !p.metadata.deletionTimestamp)) {
       const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
       const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace } };
       const response = await api.request('POST', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/eviction`, eviction);
@@ -56,7 +58,10 @@ export async function drain(api: KubeApi, node: string, options: { timeoutMs: nu
         refusals.set(name, `${response.status}: ${message.slice(0, 300)}`);
       }
     }
-    if (Date.now() - started > options.timeoutMs) return { evicted: [...evicted], blocked: [...refusals].map(([pod, reason]) => ({ pod, reason })) };
+    if (Date.now() - started > options.timeoutMs) {
+      const blocked = pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+      return { evicted: [...evicted], blocked: blocked.map((pod) => ({ pod, reason: refusals.get(pod) ?? 'still terminating' })) };
+    }
     await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
   }
 }

@@ -49,6 +49,7 @@ describe('gw-rebuild: destroy, recreate from the repository, verify', () => {
     for (const line of planned) expect(line).toContain('[gw-rebuild, dry run]');
     expect(dry.stderr).toContain('plan: destroy: wipe every node back to maintenance mode (workers first): gw-talos reset --all --yes --cluster=lab');
     expect(dry.stderr).toContain('restore: skipped (dr is off for this cluster)');
+    expect(dry.stderr).toMatch(/^ {2}total +not run$/m);
     expect(lab.state.journal ?? []).toEqual([]);
   });
 

@@ -117,5 +117,6 @@ export async function runRebuild(phases: Phase[], run: StepRunner, log: Logger, 
 
 export function reportTable(report: RebuildReport): string {
   const lines = report.phases.map((p) => `  ${p.name.padEnd(9)} ${p.outcome.padEnd(8)} ${p.outcome === 'done' || p.outcome === 'failed' ? formatDuration(p.ms) : ''}`.trimEnd());
-  return [...lines, `  ${'total'.padEnd(9)} ${report.code === 0 ? 'done' : 'failed'.padEnd(8)} ${formatDuration(report.totalMs)}`.trimEnd()].join('\n');
+  const total = report.code !== 0 ? 'failed' : report.phases.some((p) => p.outcome === 'done') ? 'done' : 'not run';
+  return [...lines, `  ${'total'.padEnd(9)} ${total.padEnd(8)} ${total === 'not run' ? '' : formatDuration(report.totalMs)}`.trimEnd()].join('\n');
 }

@@ -105,12 +105,16 @@ export async function collectStatus(options: CollectOptions): Promise<ClusterSta
     }
   })();
   const secrets = await safeSecrets(root, cluster);
-  const talos = askTalos(cluster, secrets, env, ms);
+  // Asked while the Kubernetes API is, and settled at once: a failure must not reject unobserved meanwhile.
+  const talos = askTalos(cluster, secrets, env, ms).then(
+    (answers) => ({ answers }),
+    (error: unknown) => ({ error: firstLine(error) }),
+  );
   const nodesList = await kubeNodes;
   const reachableApi = nodesList ? api : undefined;
   const why = kubeError ?? 'the Kubernetes API did not answer';
 
-  const [talosAnswers, workloads, backups, kubelet, alerts] = await Promise.all([
+  const [talosSettled, workloads, backups, kubelet, alerts] = await Promise.all([
     talos,
     reachableApi ? guarded(() => collectWorkloads(reachableApi, cluster, ms), (e) => unknown<Omit<WorkloadsSection, keyof Section>>(`cannot list workloads: ${e}`, { layers: [] })) : unknown<Omit<WorkloadsSection, keyof Section>>(why, { layers: [] }),
     reachableApi
@@ -120,6 +124,10 @@ export async function collectStatus(options: CollectOptions): Promise<ClusterSta
     reachableApi ? guarded(() => collectAlerts(reachableApi, cluster, ms), (e) => unknown<Omit<AlertsSection, keyof Section>>(`cannot read alerts: ${e}`, { alerts: [] })) : unknown<Omit<AlertsSection, keyof Section>>(why, { alerts: [] }),
   ]);
 
+  const talosAnswers: TalosAnswers =
+    'answers' in talosSettled
+      ? talosSettled.answers
+      : { versions: new Map(cluster.config.nodes.map((n) => [n.name, { error: talosSettled.error }])), etcd: { verdict: 'unknown', problems: [talosSettled.error], members: [], views: [] } };
   const certificates = judgeCertificates(bundleCertificates(secrets, now), kubelet);
   const nodes = judgeNodes(cluster, talosAnswers, 'problem' in secrets ? secrets.problem : undefined, nodesList, nodesList ? undefined : why);
   const talosAsked = !('problem' in secrets);

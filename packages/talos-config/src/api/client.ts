@@ -245,11 +245,15 @@ export class TalosClient {
    */
   async installUpgrade(image: string, onProgress: (message: string) => void, deadlineMs = 900_000): Promise<void> {
     const request = { containerd: SYSTEM_CONTAINERD, source: { imageName: image } };
+    let exitCode: number | undefined;
     await this.stream<{ progress?: { message?: string; exitCode?: number; response?: string } }>(this.lifecycle, 'upgrade', request, deadlineMs, (message) => {
       const progress = message.progress;
-      if (progress?.response === 'exitCode' && progress.exitCode !== 0) throw new TalosApiError(`upgrade on ${this.target.serverName}: the installer exited with ${progress.exitCode}`);
-      if (progress?.message) onProgress(progress.message);
+      if (progress?.response === 'exitCode') exitCode = progress.exitCode ?? 0;
+      if (exitCode !== undefined && exitCode !== 0) throw new TalosApiError(`upgrade on ${this.target.serverName}: the installer exited with ${exitCode}`);
+      if (progress?.response === 'message' && progress.message) onProgress(progress.message);
     });
+    // A stream that ends without the installer's exit code did not finish the install.
+    if (exitCode === undefined) throw new TalosApiError(`upgrade on ${this.target.serverName}: the installer did not report how it ended`);
   }
 
   close(): void {

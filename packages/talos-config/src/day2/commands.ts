@@ -106,7 +106,7 @@ export async function nodeCommand(root: string, cluster: LoadedCluster, action: 
     }
     if (!node) throw new Day2Stop(`node ${action} needs one node`);
     if (action === 'remove') await removeNode(ctx, node, { force: options.force ?? false });
-    else await forgetNode(ctx, node);
+    else await forgetNode(ctx, node, { force: options.force ?? false });
     if (options.dryRun) return `${name} would be ${action === 'remove' ? 'removed' : 'forgotten'}`;
     forgetInstalled(root, cluster.name, name);
     return `${name} ${action === 'remove' ? 'removed' : 'forgotten'}: delete its entry from nodes: in clusters/${cluster.name}/cluster.yaml (or give the replacement its place) and run generate`;

@@ -74,6 +74,3 @@ export class Day2Stop extends Error {
     this.reason = reason;
   }
 }
-
-/** The talosVersion-style tag an image reference carries (`…/installer:v1.13.9` → `v1.13.9`). */
-export const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1);

@@ -19,8 +19,12 @@ export async function drainNode(ctx: Day2Context, node: ClusterNode, why: string
     ctx.log.warn(`${node.name}: Kubernetes has no such node; nothing to drain`);
     return;
   }
-  const marked = await ctx.kube.request('PATCH', `/api/v1/nodes/${node.name}`, { metadata: { annotations: { [CORDONED_BY]: why } } }, 'application/merge-patch+json');
-  if (marked.status >= 300) throw new Day2Stop(`${node.name}: could not annotate the node (HTTP ${marked.status})`);
+  // A node someone cordoned before stays theirs: it is not marked, so it is not uncordoned afterwards.
+  if (state.unschedulable) ctx.log.info(`${node.name}: already cordoned before this run; it stays cordoned afterwards`);
+  else {
+    const marked = await ctx.kube.request('PATCH', `/api/v1/nodes/${node.name}`, { metadata: { annotations: { [CORDONED_BY]: why } } }, 'application/merge-patch+json');
+    if (marked.status >= 300) throw new Day2Stop(`${node.name}: could not annotate the node (HTTP ${marked.status})`);
+  }
   const result = await ctx.log.progress(`${node.name}: draining (evictions honour PodDisruptionBudgets)`, () => drain(ctx.kube!, node.name, { timeoutMs: ctx.timeouts.drainMs, pollMs: ctx.timeouts.pollMs, log: ctx.log }));
   if (result.blocked.length) {
     throw new Day2Stop(
@@ -37,8 +41,13 @@ export async function waitReadyAndUncordon(ctx: Day2Context, node: ClusterNode, 
     const state = await nodeState(ctx.kube!, node.name);
     return state && check(state) ? true : undefined;
   });
+  // Only a cordon this tool made (marked CORDONED_BY) is lifted.
+  const current = await ctx.kube.request('GET', `/api/v1/nodes/${node.name}`);
+  const annotations = current.status === 200 ? ((JSON.parse(current.body) as { metadata: { annotations?: Record<string, string> } }).metadata.annotations ?? {}) : {};
+  if (!(CORDONED_BY in annotations)) return;
   await uncordon(ctx.kube, node.name);
-  await ctx.kube.request('PATCH', `/api/v1/nodes/${node.name}`, { metadata: { annotations: { [CORDONED_BY]: null } } }, 'application/merge-patch+json');
+  const cleared = await ctx.kube.request('PATCH', `/api/v1/nodes/${node.name}`, { metadata: { annotations: { [CORDONED_BY]: null } } }, 'application/merge-patch+json');
+  if (cleared.status >= 300) throw new Day2Stop(`${node.name}: uncordoned, but its ${CORDONED_BY} annotation could not be removed (HTTP ${cleared.status})`);
 }
 
 /** Every node of the cluster file Ready in Kubernetes (the gate before the next node goes down). */

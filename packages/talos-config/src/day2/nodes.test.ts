@@ -34,15 +34,22 @@ describe('gw-talos node remove, forget and join', () => {
     expect(lab.state.journal ?? []).toEqual([]);
   });
 
-  it('removes a healthy control plane: drained, out of etcd, reset, its Node deleted', async () => {
-    const removed = await lab.run(['node', 'remove', 'cp-3', '--cluster=lab']);
-    expect(removed.code, removed.stderr).toBe(0);
-    expect(lab.node('cp-3').calls).toEqual(['etcd leave', 'reset']);
+  it('a failed control plane is not removed but forgotten: its member removed through a healthy one; a live node is not forgotten', async () => {
+    await lab.node('cp-3').stop();
+    const silent = await lab.run(['node', 'remove', 'cp-3', '--cluster=lab']);
+    expect(silent.code).toBe(EXIT_CODES.unreachable);
+    expect(silent.stderr).toContain('if it has failed, use: gw-talos node forget cp-3');
+    const alive = await lab.run(['node', 'forget', 'cp-2', '--cluster=lab']);
+    expect(alive.code).toBe(EXIT_CODES.refused);
+    expect(alive.stderr).toContain('cp-2 (10.9.0.12) answers: it has not failed. Remove it with gw-talos node remove cp-2');
+    const forgotten = await lab.run(['node', 'forget', 'cp-3', '--cluster=lab']);
+    expect(forgotten.code, forgotten.stderr).toBe(0);
+    expect(forgotten.stderr).toMatch(/cp-3: etcd member 0000000000000003 removed/);
+    expect(lab.node('cp-1').calls).toEqual(['etcd remove-member cp-3']);
     expect(members()).toEqual(['cp-1', 'cp-2']);
     expect(await nodeExists('cp-3')).toBe(false);
-    expect(removed.stderr).toContain('cp-3 removed: delete its entry from nodes: in clusters/lab/cluster.yaml');
     await keepNodes(['cp-1', 'cp-2', 'w-1']);
-  }, 120_000);
+  }, 60_000);
 
   it('refuses to remove one of two control planes (etcd would lose its quorum): exit 6, nothing changed', async () => {
     const refused = await lab.run(['node', 'remove', 'cp-2', '--cluster=lab']);
@@ -51,30 +58,28 @@ describe('gw-talos node remove, forget and join', () => {
     expect(lab.node('cp-2').calls).toEqual([]);
   }, 60_000);
 
-  it('a node that does not answer is not removed but forgotten: its member removed through a healthy control plane', async () => {
-    await lab.node('cp-2').stop();
-    const silent = await lab.run(['node', 'remove', 'cp-2', '--cluster=lab']);
-    expect(silent.code).toBe(EXIT_CODES.unreachable);
-    expect(silent.stderr).toContain('if it has failed, use: gw-talos node forget cp-2');
-    const forgotten = await lab.run(['node', 'forget', 'cp-2', '--cluster=lab']);
-    expect(forgotten.code, forgotten.stderr).toBe(0);
-    expect(forgotten.stderr).toMatch(/cp-2: etcd member 0000000000000002 removed/);
-    expect(lab.node('cp-1').calls).toEqual(['etcd remove-member cp-2']);
-    expect(members()).toEqual(['cp-1']);
-    expect(await nodeExists('cp-2')).toBe(false);
-    await keepNodes(['cp-1', 'w-1']);
-  }, 60_000);
-
   it('a replacement machine in maintenance mode takes the failed one\'s place with apply, and join waits until it is Ready and a member', async () => {
-    // The wiped cp-3 comes back in maintenance mode; listed in the cluster file again, the normal apply configures it.
-    await lab.node('cp-3').start(lab.node('cp-3').port);
-    await keepNodes(['cp-1', 'cp-3', 'w-1']);
+    // A new machine for cp-3: booted without config, in maintenance mode at its address; listed in the cluster file again.
+    const replacement = lab.node('cp-3');
+    replacement.mode = 'maintenance';
+    replacement.config = undefined;
+    await replacement.start(replacement.port);
+    await keepNodes(['cp-1', 'cp-2', 'cp-3', 'w-1']);
     const reapplied = await lab.run(['--cluster=lab'], {}, apply);
     expect(reapplied.code, reapplied.stderr).toBe(0);
     expect(reapplied.stderr).toContain('cp-3: installed');
     const joined = await lab.run(['node', 'join', 'cp-3', '--cluster=lab']);
     expect(joined.code, joined.stderr).toBe(0);
-    expect(members()).toEqual(['cp-1', 'cp-3']);
+    expect(members()).toEqual(['cp-1', 'cp-2', 'cp-3']);
     expect(await nodeExists('cp-3')).toBe(true);
+  }, 120_000);
+
+  it('removes a healthy control plane: drained, out of etcd, reset, its Node deleted', async () => {
+    const removed = await lab.run(['node', 'remove', 'cp-3', '--cluster=lab']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(lab.node('cp-3').calls).toEqual(['etcd leave', 'reset']);
+    expect(members()).toEqual(['cp-1', 'cp-2']);
+    expect(await nodeExists('cp-3')).toBe(false);
+    expect(removed.stderr).toContain('cp-3 removed: delete its entry from nodes: in clusters/lab/cluster.yaml');
   }, 120_000);
 });

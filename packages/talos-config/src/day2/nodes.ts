@@ -50,7 +50,10 @@ export async function removeNode(ctx: Day2Context, node: ClusterNode, options: {
 }
 
 /** A failed control plane's etcd member removed from a healthy one, and its Node deleted. */
-export async function forgetNode(ctx: Day2Context, node: ClusterNode): Promise<void> {
+export async function forgetNode(ctx: Day2Context, node: ClusterNode, options: { force?: boolean } = {}): Promise<void> {
+  // Forgetting a node that still runs would pull a healthy member out from under it.
+  const alive = await talos(ctx, node, (c) => c.version(), ctx.timeouts.probeMs).then(() => true, () => false);
+  if (alive && !options.force) throw new Day2Stop(`${node.name} (${node.ip}) answers: it has not failed. Remove it with gw-talos node remove ${node.name} (or pass --force to forget it anyway)`, 'refused');
   if (node.role === 'controlplane') {
     const others = controlPlanes(ctx.cluster).filter((p) => p.name !== node.name);
     let removed = false;

@@ -89,10 +89,15 @@ describe('gw-talos upgrade: one node at a time, control planes first, behind etc
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toMatch(/plan: w-1 \(worker, v1\.13\.9\): upgrade, installer ghcr\.io\/siderolabs\/installer:v1\.13\.9 → factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.13\.9 \(extensions changed\)/);
     expect(dry.stderr).toContain('lab: 1 node(s) would be upgraded, 3 up to date');
-    // The same release before and after: the run waits for the new boot, not just for an answer.
+    // The same release before and after: the run waits for the new boot, not just for an answer. w-1 was
+    // cordoned by someone before the run: it is drained but stays cordoned afterwards.
     lab.node('w-1').rebootMs = 1500;
+    const plane = await lab.kubernetes.started();
+    await plane.client.mergePatch('v1', 'Node', 'w-1', undefined, { spec: { unschedulable: true } }, 'someone');
     const upgraded = await lab.run(['upgrade', '--cluster=lab']);
     expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(upgraded.stderr).toContain('w-1: already cordoned before this run; it stays cordoned afterwards');
+    expect(((await plane.client.get('v1', 'Node', 'w-1'))?.spec as { unschedulable?: boolean }).unschedulable).toBe(true);
     // Its third finished boot: the install from maintenance mode, the v1.13.9 upgrade, and this one.
     expect(lab.node('w-1').reboots).toBe(3);
     expect(lab.node('w-1').calls.at(-1)).toBe('reboot');

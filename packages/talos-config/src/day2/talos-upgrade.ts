@@ -3,6 +3,7 @@ import { nodeImages } from '../config/platform.ts';
 import { canLoseOne, etcdView } from './etcd.ts';
 import { Day2Stop, askAll, talos, waitFor, type Day2Context } from './context.ts';
 import { drainNode, notReadyNodes, releaseLeftoverCordons, waitReadyAndUncordon } from './kube-steps.ts';
+import { TALOS_SUPPORTS } from './kubernetes-upgrade.ts';
 
 /**
  * Upgrading Talos on the nodes to what the cluster file pins (`versions.talos`, and each node's extensions,
@@ -42,6 +43,7 @@ export async function planTalosUpgrade(ctx: Day2Context, options: Pick<TalosUpgr
     throw new Day2Stop(`${silent.map((n) => `${n.name} (${n.ip}): ${(versions.get(n.name) as Error).message}`).join('; ')}: every node must answer before an upgrade starts`, 'unreachable');
   }
   const to = talosVersion(ctx.cluster);
+  await checkKubernetesSupported(ctx, to);
   return ordered.map((node) => {
     const from = (versions.get(node.name) as { tag: string }).tag;
     const installer = nodeImages(ctx.cluster, node).installer;
@@ -49,6 +51,19 @@ export async function planTalosUpgrade(ctx: Day2Context, options: Pick<TalosUpgr
     const why = from !== to ? `Talos ${from} → ${to}` : recorded && recorded !== installer ? `installer ${recorded} → ${installer} (extensions changed)` : '';
     return { node, from, to, installer, action: why ? 'upgrade' : 'up to date', why: why || (recorded ? 'at its version and installer' : 'at its version (installer not recorded yet)') };
   });
+}
+
+/** The Talos release the nodes move to must run the Kubernetes version the cluster runs now. */
+async function checkKubernetesSupported(ctx: Day2Context, to: string): Promise<void> {
+  if (!ctx.kube) return;
+  const response = await ctx.kube.request('GET', '/version').catch(() => undefined);
+  if (response?.status !== 200) return;
+  const running = (JSON.parse(response.body) as { gitVersion?: string }).gitVersion ?? '';
+  const range = TALOS_SUPPORTS[to.replace(/^v/, '').split('.').slice(0, 2).join('.')];
+  const minor = Number(running.replace(/^v/, '').split('.')[1]);
+  if (range && (minor < range[0] || minor > range[1])) {
+    throw new Day2Stop(`Talos ${to} runs Kubernetes 1.${range[0]} to 1.${range[1]}, and the cluster runs ${running}: move Kubernetes into that range first (gw-talos upgrade-k8s)`, 'refused');
+  }
 }
 
 /** The gates before a node goes down: every node Ready, and for a control plane, etcd able to lose it. */
@@ -67,8 +82,9 @@ async function gate(ctx: Day2Context, step: TalosUpgradeStep, force: boolean): P
 async function upgradeNode(ctx: Day2Context, step: TalosUpgradeStep, options: TalosUpgradeOptions): Promise<void> {
   const { node } = step;
   await gate(ctx, step, options.force ?? false);
-  await ctx.log.progress(`${node.name}: pulling ${step.installer}`, () => talos(ctx, node, (c) => c.pullImage(step.installer, ctx.timeouts.nodeMs), ctx.timeouts.nodeMs));
-  await ctx.log.progress(`${node.name}: installing ${step.installer}`, () => talos(ctx, node, (c) => c.installUpgrade(step.installer, (m) => ctx.log.info(`${node.name}: ${m}`), ctx.timeouts.nodeMs), ctx.timeouts.nodeMs));
+  // The install names the image as the pull reported it (Talos: "the reference name of the image, as returned by image pull").
+  const pulled = await ctx.log.progress(`${node.name}: pulling ${step.installer}`, () => talos(ctx, node, (c) => c.pullImage(step.installer, ctx.timeouts.nodeMs), ctx.timeouts.nodeMs));
+  await ctx.log.progress(`${node.name}: installing ${pulled}`, () => talos(ctx, node, (c) => c.installUpgrade(pulled, (m) => ctx.log.info(`${node.name}: ${m}`), ctx.timeouts.nodeMs), ctx.timeouts.nodeMs));
   await drainNode(ctx, node, 'talos-upgrade');
   if (node.role === 'controlplane') {
     // A leader that reboots costs an election timeout; handing leadership over first does not.
@@ -103,7 +119,7 @@ export async function runTalosUpgrade(ctx: Day2Context, steps: TalosUpgradeStep[
   for (const step of steps) ctx.log.info(`plan: ${step.node.name} (${step.node.role === 'controlplane' ? 'control plane' : 'worker'}, ${step.from}): ${step.action === 'upgrade' ? `upgrade, ${step.why}` : step.why}`);
   const report: TalosUpgradeReport = { upgraded: [], unchanged: steps.filter((s) => s.action === 'up to date').map((s) => s.node.name) };
   const leftovers = await releaseLeftoverCordons(ctx, steps.filter((s) => s.action === 'up to date').map((s) => s.node), 'talos-upgrade');
-  if (leftovers.length) ctx.log.info(`resumed: ${leftovers.join(', ')} finished before the interruption; cordon lifted`);
+  if (leftovers.length) ctx.log.info(`resumed: ${leftovers.join(', ')} finished before the interruption; cordon ${ctx.dryRun ? 'would be lifted' : 'lifted'}`);
   if (ctx.dryRun) return report;
   for (const step of steps) {
     if (step.action === 'up to date') {

@@ -9,8 +9,9 @@ import { kubeCredentialsFromKubeconfig, kubeGet } from '../api/kube.ts';
  * one component on one node at a time. A cluster that does not answer (not bootstrapped yet, or down) is not
  * a version change apply can see, and is left to apply's own checks.
  */
-export async function kubernetesVersionJump(root: string, cluster: LoadedCluster, kubernetesCa: string, resolve: (host: string, port: number) => Address, timeoutMs: number): Promise<string | undefined> {
-  const path = kubeconfigPath(root, cluster.name);
+export async function kubernetesVersionJump(root: string, cluster: LoadedCluster, kubernetesCa: string, resolve: (host: string, port: number) => Address, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  // The API server the layers and the Day-2 commands use (GROUNDWORK_KUBECONFIG, else the fetched kubeconfig).
+  const path = env.GROUNDWORK_KUBECONFIG || kubeconfigPath(root, cluster.name);
   if (!existsSync(path)) return undefined;
   try {
     const credentials = { ...kubeCredentialsFromKubeconfig(readFileSync(path, 'utf8')), ca: kubernetesCa };

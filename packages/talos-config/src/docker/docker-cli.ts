@@ -30,11 +30,6 @@ export interface DockerCommandOptions {
 }
 
 /** A dry run says so on every line, whatever logger the caller passes. */
-function dryRunLog(log: Logger): Logger {
-  const mark = (m: string) => `dry run: ${m}`;
-  return { info: (m) => log.info(mark(m)), warn: (m) => log.warn(mark(m)), ok: (m) => log.ok(mark(m)), progress: (label, work, o) => log.progress(mark(label), work, o) };
-}
-
 /** Where groundwork's Talos calls must go: each node's apid at the host port Docker published (through any map the user set). */
 export function publishedAddressEnv(env: NodeJS.ProcessEnv, talosPorts: Map<string, number>): NodeJS.ProcessEnv {
   const user = addressResolver(env);
@@ -66,7 +61,8 @@ export async function dockerCommand(sub: 'up' | 'down' | 'status', root: string,
   const env = options.env ?? process.env;
   const dryRun = options.dryRun ?? false;
   const out = options.stdout ?? process.stdout;
-  const say = dryRun ? dryRunLog(log) : log;
+  // The caller's logger marks every line of a dry run (createLogger's dryRun option).
+  const say = log;
   const name = cluster.name;
 
   if (sub === 'status') {

@@ -43,11 +43,13 @@ describe('gw-talos docker on docker-dev, against a stand-in of the Docker Engine
   let env: NodeJS.ProcessEnv;
   const lines: string[] = [];
   const rendered = (node: string) => readFileSync(join(ws.root, 'clusters/docker-dev/rendered/talos-config/nodes', `${node}.yaml`), 'utf8');
-  const log: Logger = createLogger('gw-talos docker', { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream);
+  const sink = { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream;
   const cluster = () => loadCluster(ws.root, 'docker-dev');
   const docker = async (sub: 'up' | 'down' | 'status', options: DockerCommandOptions = {}) => {
     const out: string[] = [];
     lines.length = 0;
+    // As gw-talos does: the logger marks every line of a dry run.
+    const log: Logger = createLogger('gw-talos docker', sink, { dryRun: options.dryRun ?? false });
     const code = await dockerCommand(sub, ws.root, cluster(), { env, stdout: { write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream, ...options }, log);
     return { code, stdout: out.join(''), log: lines.join('') };
   };
@@ -276,7 +278,7 @@ describe('gw-talos docker on docker-dev, against a stand-in of the Docker Engine
 
     it('refuses a cluster whose nodes are not all platform: docker, naming the field, before asking Docker', async () => {
       const fleet = exampleCluster('pi-fleet');
-      await expect(dockerCommand('up', repo, fleet, { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } }, log)).rejects.toThrow(/pi-fleet cannot run in Docker:\n {2}- nodes\[0\] \(\S+\) has platform: rpi4; gw-talos docker runs only clusters whose nodes all have platform: docker/);
+      await expect(dockerCommand('up', repo, fleet, { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } }, createLogger('gw-talos docker', sink))).rejects.toThrow(/pi-fleet cannot run in Docker:\n {2}- nodes\[0\] \(\S+\) has platform: rpi4; gw-talos docker runs only clusters whose nodes all have platform: docker/);
       await expect(docker('status', { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } })).rejects.toThrow('no Docker engine answers at unix:///nonexistent.sock (DOCKER_HOST)');
     });
   });

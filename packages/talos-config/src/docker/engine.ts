@@ -132,8 +132,10 @@ export class DockerEngine {
    * an `{"error": ...}` line in that stream, so the whole stream is read and checked.
    */
   async pull(image: string, onProgress: (status: string) => void = () => {}): Promise<void> {
+    // name@sha256:… pins a digest (its colon is not a tag's); name:tag; or a bare name, which Docker reads as :latest.
+    const digest = image.indexOf('@');
     const at = image.lastIndexOf(':');
-    const [fromImage, tag] = at > image.lastIndexOf('/') ? [image.slice(0, at), image.slice(at + 1)] : [image, 'latest'];
+    const [fromImage, tag] = digest > 0 ? [image.slice(0, digest), image.slice(digest + 1)] : at > image.lastIndexOf('/') ? [image.slice(0, at), image.slice(at + 1)] : [image, 'latest'];
     const { body } = await this.call<string>(`pulling ${image}`, { method: 'POST', path: '/images/create', query: { fromImage, tag } });
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     for (const line of text.split('\n').filter((l) => l.trim())) {
