@@ -35,7 +35,11 @@ export function summarize(nxCode: number | null, signal: NodeJS.Signals | null, 
   const succeeded = report.filter((r) => r.code === 0).map((r) => r.task);
   if (interrupted) return { code: 130, failed, succeeded, summary: 'interrupted' };
   if (nxCode === 0 && !signal) return { code: 0, failed, succeeded, summary: `${succeeded.length} task(s) done` };
-  if (failed.length === 0) return { code: EXIT_CODES.problems, failed, succeeded, summary: `nx failed before any layer script reported (exit ${nxCode ?? signal})` };
+  if (failed.length === 0) {
+    // A task that died before its script could report (a syntax error, a missing dependency), or Nx itself.
+    const reported = succeeded.length ? `; ${succeeded.length} task(s) reported success, the failed one reported nothing` : '';
+    return { code: EXIT_CODES.problems, failed, succeeded, summary: `nx exited ${nxCode ?? signal} without a failing layer script's report${reported}: see the output above` };
+  }
   const code = PRIORITY.find((c) => failed.some((f) => f.code === c)) ?? failed[0]!.code;
   const unrun = nxCode === 130 ? '; the tasks that depend on them did not run' : '';
   return { code, failed, succeeded, summary: `failed: ${failed.map((f) => `${f.task} (exit ${f.code})`).join(', ')}${unrun}` };

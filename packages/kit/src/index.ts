@@ -14,7 +14,7 @@ export {
   workspaceRelative,
   ALL_CLUSTERS,
 } from './workspace.ts';
-export { createLogger, flagOn, formatDuration } from './log.ts';
+export { createLogger, envNumber, flagOn, formatDuration } from './log.ts';
 export type { Logger } from './log.ts';
 export { execFile, hasCommand, postgresPrograms } from './exec.ts';
 export type { ExecResult } from './exec.ts';

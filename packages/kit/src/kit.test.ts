@@ -123,3 +123,14 @@ describe('command runner', () => {
     expect([formatDuration(42), formatDuration(1500), formatDuration(125_000)]).toEqual(['42ms', '1.5s', '2m05s']);
   });
 });
+
+describe('numbers from the environment', () => {
+  it('takes the default when unset or empty, the value when it is a number, and names the variable otherwise', async () => {
+    const { envNumber } = await import('./log.ts');
+    expect(envNumber({}, 'GROUNDWORK_POLL_MS', 5000)).toBe(5000);
+    expect(envNumber({ GROUNDWORK_POLL_MS: '' }, 'GROUNDWORK_POLL_MS', 5000)).toBe(5000);
+    expect(envNumber({ GROUNDWORK_POLL_MS: '250' }, 'GROUNDWORK_POLL_MS', 5000)).toBe(250);
+    expect(() => envNumber({ GROUNDWORK_POLL_MS: 'soon' }, 'GROUNDWORK_POLL_MS', 5000)).toThrow('GROUNDWORK_POLL_MS=soon: expected a number (0 or more)');
+    expect(() => envNumber({ GROUNDWORK_POLL_MS: '-1' }, 'GROUNDWORK_POLL_MS', 5000)).toThrow('GROUNDWORK_POLL_MS=-1');
+  });
+});

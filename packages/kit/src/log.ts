@@ -2,6 +2,8 @@
  * Console output shared by every script: short status lines on stderr (stdout stays free for data such as
  * decrypted files), and progress for long waits that says what is being waited on and for how long.
  */
+import { UserError } from './errors.ts';
+
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
@@ -26,6 +28,19 @@ export function formatDuration(ms: number): string {
  */
 export function flagOn(value: string | boolean | undefined, env: string | undefined): boolean {
   return value === true || (value === undefined && !!env && env !== '0' && env !== 'false');
+}
+
+/**
+ * A duration or count setting from the environment (GROUNDWORK_POLL_MS and the like): unset or empty gives the
+ * default, and anything but a non-negative number is an error naming the variable (an empty value read as 0
+ * would make a poll loop spin).
+ */
+export function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new UserError(`${name}=${text}: expected a number (0 or more)`, { exitCode: 2 });
+  return value;
 }
 
 /** `dryRun`: every line says so, in the prefix (`[talos-config:apply, dry run]`). */

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { factoryUrl, registerSchematics } from './factory/schematics.ts';
-import { PRIVATE_FILE_MODE, addressResolver, createLogger, execFile, flagOn, kubeconfigPath, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
+import { PRIVATE_FILE_MODE, addressResolver, createLogger, envNumber, execFile, flagOn, kubeconfigPath, renderedDir, replaceDirectoryAtomic, writeFileAtomic } from '@groundwork/kit';
 import { EXIT_CODES, type ClusterOutcome, type LoadedCluster } from '@groundwork/cluster';
 import { LAYER, renderCluster } from './cluster-render.ts';
 import { nodeImages } from './config/platform.ts';
@@ -65,8 +65,8 @@ export async function verifyTalos(root: string, cluster: LoadedCluster, env: Nod
         kubeconfig,
         resolve: addressResolver(env),
         log: createLogger(`${LAYER}:verify`),
-        timeoutMs: Number(env.GROUNDWORK_TALOS_CALL_TIMEOUT_MS ?? 15_000),
-        healthWaitSeconds: Number(env.GROUNDWORK_TALOS_HEALTH_WAIT_SECONDS ?? 300),
+        timeoutMs: envNumber(env, 'GROUNDWORK_TALOS_CALL_TIMEOUT_MS', 15_000),
+        healthWaitSeconds: envNumber(env, 'GROUNDWORK_TALOS_HEALTH_WAIT_SECONDS', 300),
       })).map((p) => `live: ${p}`),
     );
   } else notes.push('static checks only (set GROUNDWORK_LIVE=1 to check the running cluster too)');
@@ -117,7 +117,7 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
   const env = options.env;
   const maintenance = maintenanceAddresses(options.maintenance ?? env.GROUNDWORK_MAINTENANCE_ADDRESSES, cluster);
   if (maintenance.problems.length) return { problems: maintenance.problems };
-  const ms = (name: string, fallback: number) => Number(env[name] ?? fallback);
+  const ms = (name: string, fallback: number) => envNumber(env, name, fallback);
   const context: ApplyContext = {
     cluster: cluster.config,
     configs,

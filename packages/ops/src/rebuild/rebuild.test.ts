@@ -34,9 +34,10 @@ describe('gw-rebuild: destroy, recreate from the repository, verify', () => {
   beforeAll(async () => {
     lab = await startLab({ controlPlanes: 1, workers: 1 });
   }, 240_000);
+  // Stopping etcd, the API server, the controllers and kwok gracefully can take a while on a busy machine.
   afterAll(async () => {
     await lab?.stop();
-  });
+  }, 180_000);
 
   it('asks for --yes, and a dry run prints every phase with its command, changing nothing', async () => {
     const unconfirmed = await run([]);

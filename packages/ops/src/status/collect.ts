@@ -1,5 +1,6 @@
 import { EXIT_CODES, kubernetesVersion, talosVersion, type LoadedCluster } from '@groundwork/cluster';
 import { connect, type KubeApi, type KubeObject } from '@groundwork/kube';
+import { envNumber } from '@groundwork/kit';
 import { loadTalosSecrets, type TalosSecrets } from '@groundwork/talos-config';
 import { WARN_DAYS, bundleCertificates } from './certs.ts';
 import { collectAlerts, collectBackups, collectWorkloads, firstLine, kubeletCertificates, within } from './kube.ts';
@@ -22,8 +23,7 @@ export interface CollectOptions {
 
 /** GROUNDWORK_TALOS_PROBE_TIMEOUT_MS, default 5 s: each call's deadline, Talos and Kubernetes alike. */
 export function probeTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const value = Number(env.GROUNDWORK_TALOS_PROBE_TIMEOUT_MS);
-  return Number.isFinite(value) && value > 0 ? value : 5000;
+  return envNumber(env, 'GROUNDWORK_TALOS_PROBE_TIMEOUT_MS', 5000) || 5000;
 }
 
 const FIELD_MANAGER = 'groundwork-status';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CODES, type ClusterOutcome, type LoadedCluster } from '@groundwork/cluster';
-import { addressResolver, createLogger, kubeconfigPath, renderedDir } from '@groundwork/kit';
+import { addressResolver, createLogger, envNumber, kubeconfigPath, renderedDir } from '@groundwork/kit';
 import { KubeApi } from '@groundwork/kube';
 import { loadTalosSecrets } from '../talos-secrets.ts';
 import { LAYER } from '../cluster-render.ts';
@@ -23,7 +23,7 @@ export interface Day2Options {
   env: NodeJS.ProcessEnv;
 }
 
-const ms = (env: NodeJS.ProcessEnv, name: string, fallback: number) => Number(env[name] ?? fallback);
+const ms = envNumber;
 
 export async function day2Context(root: string, cluster: LoadedCluster, command: string, options: Day2Options): Promise<Day2Context | { problem: string }> {
   const secrets = await loadTalosSecrets(root, cluster);

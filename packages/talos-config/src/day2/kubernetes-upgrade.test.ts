@@ -21,9 +21,10 @@ describe('gw-talos upgrade-k8s: 1.35.4 → 1.36.3 on a real control plane', () =
     lab = await startLab({ controlPlanes: 3, workers: 1, kubernetes: '1.35.4' });
     await lab.reconfigure({ kubernetes: '1.36.3' });
   }, 240_000);
+  // Stopping etcd, the API server, the controllers and kwok gracefully can take a while on a busy machine.
   afterAll(async () => {
     await lab?.stop();
-  });
+  }, 180_000);
 
   it('plans from what the cluster runs and, on a dry run, changes nothing; apply refuses the version jump', async () => {
     expect(await version()).toBe('v1.35.4');

@@ -19,9 +19,10 @@ describe('gw-talos node remove, forget and join', () => {
   beforeAll(async () => {
     lab = await startLab({ controlPlanes: 3, workers: 1 });
   }, 240_000);
+  // Stopping etcd, the API server, the controllers and kwok gracefully can take a while on a busy machine.
   afterAll(async () => {
     await lab?.stop();
-  });
+  }, 180_000);
 
   it('names a node the cluster file does not have (exit 2) and a dry run changes nothing', async () => {
     const unknown = await lab.run(['node', 'remove', 'cp-9', '--cluster=lab']);

@@ -16,9 +16,10 @@ describe('gw-talos upgrade: one node at a time, control planes first, behind etc
   beforeAll(async () => {
     lab = await startLab({ controlPlanes: 3, workers: 1, talosVersion: 'v1.13.8' });
   }, 240_000);
+  // Stopping etcd, the API server, the controllers and kwok gracefully can take a while on a busy machine.
   afterAll(async () => {
     await lab?.stop();
-  });
+  }, 180_000);
 
   it('prints the plan on a dry run, every line saying so, and changes nothing', async () => {
     const dry = await lab.run(['upgrade', '--cluster=lab', '--dry-run']);
@@ -112,9 +113,10 @@ describe('gw-talos upgrade drains within PodDisruptionBudgets', () => {
   beforeAll(async () => {
     lab = await startLab({ controlPlanes: 1, workers: 1, talosVersion: 'v1.13.8' });
   }, 240_000);
+  // Stopping etcd, the API server, the controllers and kwok gracefully can take a while on a busy machine.
   afterAll(async () => {
     await lab?.stop();
-  });
+  }, 180_000);
 
   it('stops with exit 6 while a budget allows no eviction, the node left cordoned; after the budget allows it, the run completes', async () => {
     const plane = await lab.kubernetes.started();

@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { ProblemList, addressResolver, formatDuration, kubeconfigPath, type Logger } from '@groundwork/kit';
+import { ProblemList, addressResolver, envNumber, formatDuration, kubeconfigPath, type Logger } from '@groundwork/kit';
 import type { LoadedCluster } from '@groundwork/cluster';
 import { assertNoExampleKey } from '@groundwork/secrets-sops';
 import { applyTalos } from '../layer.ts';
@@ -74,7 +74,7 @@ export async function dockerCommand(sub: 'up' | 'down' | 'status', root: string,
     for (const node of status.nodes) {
       const ip = byName.get(node.name)?.ip;
       if (node.state !== 'running' || !node.talosPort || !ip) continue;
-      node.talos = 'problem' in secrets ? `not asked: ${secrets.problem}` : (await talosVersion(secrets, ip, node.talosPort, env, Number(env.GROUNDWORK_TALOS_PROBE_TIMEOUT_MS ?? 5000))).text;
+      node.talos = 'problem' in secrets ? `not asked: ${secrets.problem}` : (await talosVersion(secrets, ip, node.talosPort, env, envNumber(env, 'GROUNDWORK_TALOS_PROBE_TIMEOUT_MS', 5000))).text;
     }
     if (options.json) out.write(`${JSON.stringify({ cluster: name, ...status }, null, 2)}\n`);
     else {
@@ -110,8 +110,8 @@ export async function dockerCommand(sub: 'up' | 'down' | 'status', root: string,
   // A container answers only once Talos has booted in it; apply's first probe is short, so wait here first.
   const secrets = await loadTalosSecrets(root, cluster);
   if ('problem' in secrets) throw new ProblemList(`${name}: containers are up, but apply cannot run:`, [secrets.problem]);
-  const waitMs = Number(env.GROUNDWORK_TALOS_NODE_TIMEOUT_MS ?? 300_000);
-  const pollMs = Number(env.GROUNDWORK_POLL_MS ?? 2000);
+  const waitMs = envNumber(env, 'GROUNDWORK_TALOS_NODE_TIMEOUT_MS', 300_000);
+  const pollMs = envNumber(env, 'GROUNDWORK_POLL_MS', 2000);
   for (const { node } of plan.nodes) {
     const port = report.talosPorts.get(node.ip)!;
     await say.progress(`waiting for ${node.name}'s Talos API on 127.0.0.1:${port}`, async () => {
