@@ -78,7 +78,22 @@ export function advertiseAddress(): string | undefined {
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
+/**
+ * Ports are picked free and bound a moment later by the programs; with several control planes starting at once
+ * (vitest runs files in parallel) another one may take a port in between. Such a start is retried on new ports,
+ * in a new folder; any other failure is not.
+ */
 export async function startControlPlane(options: StartOptions): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(attempt === 1 ? options : { ...options, dir: undefined });
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(options: StartOptions): Promise<ControlPlane> {
   const { spec } = options;
   // Fails early when the tests' binaries are not the Kubernetes version the cluster's control-plane images pin.
   const binary = (component: KubernetesComponent) => kubernetesProgram(component, spec.kubernetesVersion);
