@@ -23,7 +23,7 @@ export { resilience, resilienceMarkdown, resilienceSummary } from './report/resi
 export type { ResilienceItem, Risk } from './report/resilience.ts';
 export { KubeApi, KubeApiError, newKubeConfig } from './client/api.ts';
 export type { KubeConfig } from './client/api.ts';
-export { connect, kubeconfigFor } from './client/connect.ts';
+export { connect, kubeconfigFor, kubeconfigLocation } from './client/connect.ts';
 export { applyDesiredState, applySummary } from './client/apply.ts';
 export type { ApplyOptions, ApplyReport, DesiredState } from './client/apply.ts';
 export { APPLYSET, applySetFor, applySetId } from './client/applyset.ts';

@@ -11,6 +11,7 @@ import { checkAdminClient, checkBundle } from './pki/inspect.ts';
 import { applyCluster, type ApplyContext } from './api/apply-flow.ts';
 import { liveProblems } from './api/live.ts';
 import { recordInstalled } from './day2/installed.ts';
+import { adminCredentials } from './api/admin.ts';
 import { kubernetesVersionJump } from './day2/version-guard.ts';
 import type { ApplyMode } from './api/client.ts';
 
@@ -61,7 +62,7 @@ export async function verifyTalos(root: string, cluster: LoadedCluster, env: Nod
     problems.push(
       ...(await liveProblems({
         cluster: cluster.config,
-        mtls: { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client },
+        mtls: adminCredentials(secrets),
         kubeconfig,
         resolve: addressResolver(env),
         log: createLogger(`${LAYER}:verify`),
@@ -121,7 +122,7 @@ export async function applyTalos(root: string, cluster: LoadedCluster, options: 
   const context: ApplyContext = {
     cluster: cluster.config,
     configs,
-    mtls: { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client },
+    mtls: adminCredentials(secrets),
     kubernetesCa: secrets.bundle.certs.k8s.crt,
     resolve: addressResolver(env),
     // Every line of a dry run says so.

@@ -7,8 +7,13 @@ import { KubeApi, newKubeConfig } from './api.ts';
  * kubeconfig talos-config fetched. KUBECONFIG is ignored on purpose: it usually points at whatever
  * cluster a shell last used, and the identity guard should not be the only thing standing in the way.
  */
+export function kubeconfigLocation(root: string, cluster: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.GROUNDWORK_KUBECONFIG || kubeconfigPath(root, cluster);
+}
+
+/** kubeconfigLocation, which must exist. */
 export function kubeconfigFor(root: string, cluster: string, env: NodeJS.ProcessEnv = process.env): string {
-  const path = env.GROUNDWORK_KUBECONFIG || kubeconfigPath(root, cluster);
+  const path = kubeconfigLocation(root, cluster, env);
   if (!existsSync(path)) {
     throw new UserError(
       `no kubeconfig for cluster ${cluster} at ${path}: run \`npx nx run talos-config:apply --cluster=${cluster}\` (it fetches it) or set GROUNDWORK_KUBECONFIG`,

@@ -1,6 +1,5 @@
-import { addressResolver } from '@groundwork/kit';
-import type { ClusterNode, LoadedCluster } from '@groundwork/cluster';
-import { TALOS_PORTS, TalosClient, etcdProblems, type EtcdMember, type TalosSecrets } from '@groundwork/talos-config';
+import type { LoadedCluster } from '@groundwork/cluster';
+import { adminClientFor, etcdProblems, type EtcdMember, type TalosSecrets } from '@groundwork/talos-config';
 import type { EtcdMemberView, EtcdNodeView, EtcdSection } from './types.ts';
 
 /**
@@ -26,12 +25,6 @@ async function settle<T>(work: Promise<T>): Promise<Settled<T>> {
   }
 }
 
-function clientFor(secrets: Extract<TalosSecrets, { bundle: unknown }>, node: ClusterNode, env: NodeJS.ProcessEnv, timeoutMs: number): TalosClient {
-  // The address map may send the call elsewhere (a tunnel, a test's stand-in); TLS still checks the node's own IP.
-  const target = addressResolver(env)(node.ip, TALOS_PORTS.apid);
-  return new TalosClient({ ...target, serverName: node.ip }, { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client }, { timeoutMs });
-}
-
 /** Asks every node for its version and every control plane for etcd's state, in parallel. */
 export async function askTalos(cluster: LoadedCluster, secrets: TalosSecrets, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<TalosAnswers> {
   const nodes = cluster.config.nodes;
@@ -40,7 +33,7 @@ export async function askTalos(cluster: LoadedCluster, secrets: TalosSecrets, en
     const versions = new Map(nodes.map((n) => [n.name, { error: secrets.problem }]));
     return { versions, etcd: { verdict: 'unknown', problems: [secrets.problem], members: [], views: [] } };
   }
-  const clients = new Map(nodes.map((n) => [n.name, clientFor(secrets, n, env, timeoutMs)]));
+  const clients = new Map(nodes.map((n) => [n.name, adminClientFor(secrets, n, env, timeoutMs)]));
   try {
     const [versionAnswers, etcdAnswers] = await Promise.all([
       Promise.all(nodes.map(async (n) => [n.name, await settle(clients.get(n.name)!.version())] as const)),

@@ -1,6 +1,7 @@
 import { controlPlanes, kubeconfigServer, workers, type Cluster, type ClusterNode } from '@groundwork/cluster';
-import { formatDuration, type Address, type Logger } from '@groundwork/kit';
-import { TalosApiError, TalosClient, type ApplyMode, type Credentials } from './client.ts';
+import type { Address, Logger } from '@groundwork/kit';
+import { TalosApiError, type ApplyMode, type Credentials, type TalosClient } from './client.ts';
+import { waitFor, withNode } from './calls.ts';
 import { kubeCredentialsFromKubeconfig, kubeGet, withServer, type KubeCredentials } from './kube.ts';
 import { extractFromTarGz } from './tar.ts';
 import { PORTS } from '../versions.ts';
@@ -41,18 +42,9 @@ export interface ApplyReport {
   problems: string[];
 }
 
-function client(ctx: ApplyContext, address: string, credentials: Credentials, timeoutMs = ctx.timeouts.callMs): TalosClient {
-  const target = ctx.resolve(address, PORTS.apid);
-  return new TalosClient({ ...target, serverName: address }, credentials, { timeoutMs });
-}
-
-async function withClient<T>(ctx: ApplyContext, node: ClusterNode, credentials: Credentials, use: (client: TalosClient) => Promise<T>, address = node.ip, timeoutMs?: number): Promise<T> {
-  const talos = client(ctx, address, credentials, timeoutMs);
-  try {
-    return await use(talos);
-  } finally {
-    talos.close();
-  }
+/** A call to `node` (at `address` when it answers elsewhere, e.g. in maintenance mode at its DHCP address). */
+function withClient<T>(ctx: ApplyContext, node: ClusterNode, credentials: Credentials, use: (client: TalosClient) => Promise<T>, address = node.ip, timeoutMs?: number): Promise<T> {
+  return withNode(ctx, address, credentials, use, timeoutMs);
 }
 
 const TLS_REJECTED = /certificate|self.signed|handshake|SSL|TLS|unable to verify/i;
@@ -111,23 +103,6 @@ async function configureNode(ctx: ApplyContext, node: ClusterNode, { state, addr
     const applied = await mtls.applyConfiguration(data, ctx.mode);
     for (const warning of applied.warnings) ctx.log.warn(`${node.name}: ${warning}`);
     return 'applied' as const;
-  });
-}
-
-async function waitFor<T>(ctx: ApplyContext, label: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
-  return ctx.log.progress(label, async () => {
-    const deadline = Date.now() + timeoutMs;
-    let lastError = '';
-    for (;;) {
-      try {
-        const value = await attempt();
-        if (value !== undefined) return value;
-      } catch (error) {
-        lastError = (error as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`${label}: gave up after ${formatDuration(timeoutMs)}${lastError ? ` (last error: ${lastError})` : ''}`);
-      await new Promise((r) => setTimeout(r, ctx.timeouts.pollMs));
-    }
   });
 }
 

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CODES, type ClusterOutcome, type LoadedCluster } from '@groundwork/cluster';
-import { addressResolver, createLogger, envNumber, kubeconfigPath, renderedDir } from '@groundwork/kit';
-import { KubeApi } from '@groundwork/kube';
+import { addressResolver, createLogger, envNumber, renderedDir } from '@groundwork/kit';
+import { KubeApi, kubeconfigLocation } from '@groundwork/kube';
 import { loadTalosSecrets } from '../talos-secrets.ts';
 import { LAYER } from '../cluster-render.ts';
 import { Day2Stop, type Day2Context } from './context.ts';
+import { adminCredentials } from '../api/admin.ts';
 import { planTalosUpgrade, runTalosUpgrade } from './talos-upgrade.ts';
 import { planKubernetesUpgrade, runKubernetesUpgrade } from './kubernetes-upgrade.ts';
 import { forgetNode, removeNode, resetCluster, waitForJoin } from './nodes.ts';
@@ -29,10 +30,10 @@ export async function day2Context(root: string, cluster: LoadedCluster, command:
   const secrets = await loadTalosSecrets(root, cluster);
   if ('problem' in secrets) return { problem: secrets.problem };
   const env = options.env;
-  const kubeconfig = env.GROUNDWORK_KUBECONFIG || kubeconfigPath(root, cluster.name);
+  const kubeconfig = kubeconfigLocation(root, cluster.name, env);
   return {
     cluster: cluster.config,
-    mtls: { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client },
+    mtls: adminCredentials(secrets),
     resolve: addressResolver(env),
     log: createLogger(`gw-talos ${command}`, process.stderr, { dryRun: options.dryRun }),
     dryRun: options.dryRun,

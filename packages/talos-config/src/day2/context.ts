@@ -1,8 +1,10 @@
 import type { Cluster, ClusterNode } from '@groundwork/cluster';
-import { formatDuration, type Address, type Logger } from '@groundwork/kit';
+import type { Address, Logger } from '@groundwork/kit';
 import type { KubeApi } from '@groundwork/kube';
-import { TalosClient, type Credentials } from '../api/client.ts';
-import { PORTS } from '../versions.ts';
+import type { TalosClient, Credentials } from '../api/client.ts';
+import { withNode } from '../api/calls.ts';
+
+export { waitFor, withNode } from '../api/calls.ts';
 
 /**
  * What every Day-2 operation (upgrades, node lifecycle) works with: the cluster file, the talosconfig's admin
@@ -30,40 +32,12 @@ export interface Day2Context {
   };
 }
 
-export async function withNode<T>(ctx: Pick<Day2Context, 'resolve' | 'timeouts'>, address: string, credentials: Credentials, use: (client: TalosClient) => Promise<T>, timeoutMs = ctx.timeouts.callMs): Promise<T> {
-  const target = ctx.resolve(address, PORTS.apid);
-  const client = new TalosClient({ ...target, serverName: address }, credentials, { timeoutMs });
-  try {
-    return await use(client);
-  } finally {
-    client.close();
-  }
-}
-
 export const talos = <T>(ctx: Day2Context, node: ClusterNode, use: (client: TalosClient) => Promise<T>, timeoutMs?: number) => withNode(ctx, node.ip, ctx.mtls, use, timeoutMs);
 
 /** Every node's answer (or the error), asked at once with the short probe timeout. */
 export async function askAll<T>(ctx: Day2Context, nodes: ClusterNode[], ask: (client: TalosClient) => Promise<T>): Promise<Map<string, T | Error>> {
   const answers = await Promise.all(nodes.map((node) => talos(ctx, node, ask, ctx.timeouts.probeMs).catch((error: Error) => error)));
   return new Map(nodes.map((node, i) => [node.name, answers[i]!]));
-}
-
-/** Polls until `attempt` returns a value; the last error is part of the failure. */
-export async function waitFor<T>(ctx: Day2Context, label: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
-  return ctx.log.progress(label, async () => {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    for (;;) {
-      try {
-        const value = await attempt();
-        if (value !== undefined) return value;
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`${label}: gave up after ${formatDuration(timeoutMs)}${last ? ` (last: ${last})` : ''}`);
-      await new Promise((r) => setTimeout(r, ctx.timeouts.pollMs));
-    }
-  });
 }
 
 /** A step that stopped the operation: what failed, and the exit code it maps to. */

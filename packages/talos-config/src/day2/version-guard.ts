@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { kubernetesVersion, type LoadedCluster } from '@groundwork/cluster';
-import { kubeconfigPath, type Address } from '@groundwork/kit';
+import type { Address } from '@groundwork/kit';
+import { kubeconfigLocation } from '@groundwork/kube';
 import { kubeCredentialsFromKubeconfig, kubeGet } from '../api/kube.ts';
 
 /**
@@ -11,7 +12,7 @@ import { kubeCredentialsFromKubeconfig, kubeGet } from '../api/kube.ts';
  */
 export async function kubernetesVersionJump(root: string, cluster: LoadedCluster, kubernetesCa: string, resolve: (host: string, port: number) => Address, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   // The API server the layers and the Day-2 commands use (GROUNDWORK_KUBECONFIG, else the fetched kubeconfig).
-  const path = env.GROUNDWORK_KUBECONFIG || kubeconfigPath(root, cluster.name);
+  const path = kubeconfigLocation(root, cluster.name, env);
   if (!existsSync(path)) return undefined;
   try {
     const credentials = { ...kubeCredentialsFromKubeconfig(readFileSync(path, 'utf8')), ca: kubernetesCa };

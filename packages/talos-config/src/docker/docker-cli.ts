@@ -3,6 +3,7 @@ import { ProblemList, addressResolver, envNumber, formatDuration, kubeconfigPath
 import type { LoadedCluster } from '@groundwork/cluster';
 import { assertNoExampleKey } from '@groundwork/secrets-sops';
 import { applyTalos } from '../layer.ts';
+import { adminCredentials } from '../api/admin.ts';
 import { loadTalosSecrets } from '../talos-secrets.ts';
 import { TalosClient, type ApplyMode } from '../api/client.ts';
 import { PORTS } from '../versions.ts';
@@ -46,7 +47,7 @@ type Secrets = Exclude<Awaited<ReturnType<typeof loadTalosSecrets>>, { problem: 
 /** Asks a node's Talos API for its version through the published port: the version, or why not. */
 async function talosVersion(secrets: Secrets, ip: string, port: number, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ ok: boolean; text: string }> {
   const target = addressResolver(env)('127.0.0.1', port);
-  const client = new TalosClient({ ...target, serverName: ip }, { mode: 'mtls', ca: secrets.bundle.certs.os.crt, ...secrets.client }, { timeoutMs });
+  const client = new TalosClient({ ...target, serverName: ip }, adminCredentials(secrets), { timeoutMs });
   try {
     const version = await client.version();
     return { ok: true, text: `Talos ${version.tag}` };
