@@ -15,7 +15,7 @@ const repo = join(import.meta.dirname, '..', '..', '..');
 const tsx = createRequire(import.meta.url).resolve('tsx/cli');
 
 /** The layers in dependency order (docs/workspace.md). talos-config applies to machines, not Kubernetes. */
-export const LAYERS = ['secrets-sops', 'talos-config', 'platform-core', 'observability', 'n8n', 'dr'] as const;
+export const LAYERS = ['secrets-sops', 'talos-config', 'platform-core', 'observability', 'n8n', 'apps', 'dr'] as const;
 export const KUBERNETES_LAYERS = LAYERS.filter((l) => l !== 'talos-config');
 
 export interface ScriptRun {

@@ -15,8 +15,17 @@ export const BACKUP_JOBS: Record<BackupKind, string> = { etcd: 'etcd-snapshot', 
 /** dr pods that connect to n8n's PostgreSQL (backups, exports, restores) carry this label. */
 export const N8N_DATABASE_CLIENT_LABELS = { 'groundwork.dev/n8n-database-client': 'true' } as const;
 
+/** An app's database (clusters/<name>/apps/<app>.yaml with `database`): its dumps are kind db-<app>. */
+export type AppDatabaseKind = `db-${string}`;
+
+export const appDatabaseKind = (app: string): AppDatabaseKind => `db-${app}`;
+/** The CronJob that dumps an app's database, in the dr namespace. */
+export const appDatabaseJob = (app: string) => `${app}-db-backup`;
+
 export interface BackupPlan {
-  kind: BackupKind;
+  kind: BackupKind | AppDatabaseKind;
+  /** The app whose database this is, for kind db-<app>. */
+  app?: string;
   /** The CronJob that takes it. */
   job: string;
   schedule: string;
@@ -25,7 +34,7 @@ export interface BackupPlan {
   description: string;
 }
 
-/** The backups a cluster takes: etcd always, the n8n database and exports when n8n runs. None without dr. */
+/** The backups a cluster takes: etcd always, the n8n database and exports when n8n runs, each app's database. None without dr. */
 export function backupPlan(cluster: Cluster): BackupPlan[] {
   const { dr, n8n } = cluster.features;
   if (!dr.enabled) return [];
@@ -34,6 +43,11 @@ export function backupPlan(cluster: Cluster): BackupPlan[] {
   if (n8n.enabled) {
     out.push(plan('postgres', dr.postgresSchedule, 'dump of the n8n database (pg_dump custom format)'));
     out.push(plan('n8n', dr.n8nSchedule, 'n8n workflows and credentials (n8n export, credentials still encrypted)'));
+  }
+  for (const app of cluster.apps ?? []) {
+    if (!app.database?.backup) continue;
+    const schedule = dr.postgresSchedule;
+    out.push({ kind: appDatabaseKind(app.name), app: app.name, job: appDatabaseJob(app.name), schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description: `dump of ${app.name}'s database (pg_dump custom format)` });
   }
   return out;
 }

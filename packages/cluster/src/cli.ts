@@ -1,8 +1,9 @@
 #!/usr/bin/env -S npx node
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { ProblemList, UserError, findWorkspaceRoot, runCommand, selectClusters, writeFileAtomic } from '@groundwork/kit';
 import { loadCluster } from './load.ts';
-import { clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
+import { APP_SCHEMA_FILE, appJsonSchema, clusterJsonSchema, SCHEMA_FILE } from './json-schema.ts';
 import { apiEndpoint, controlPlanes, workers } from './derive.ts';
 import { runTargets } from './run-targets.ts';
 
@@ -13,7 +14,7 @@ const spec = {
     'Commands:',
     '  validate   check clusters/<name>/cluster.yaml (all clusters unless --cluster is given)',
     '  list       print each cluster with its nodes and API endpoint',
-    '  schema     print the JSON Schema; --write updates packages/cluster/cluster.schema.json, --check fails if it is stale',
+    '  schema     print the cluster file JSON Schema; --write updates packages/cluster/cluster.schema.json and app.schema.json, --check fails if either is stale',
     '  run TARGET nx run-many -t TARGET (generate, verify or apply) for one cluster, exiting with the code the failing',
     '             layer gave (1 problems, 2 usage, 3 another cluster\'s API server, 4 conflict, 5 unreachable, 6 refused);',
     '             nx alone exits 1 for any failure and 130 when a failure leaves dependent tasks unrun',
@@ -41,13 +42,17 @@ export function main(argv: string[]): Promise<number> {
       return run.code;
     }
     if (command === 'schema') {
-      const text = clusterJsonSchema();
-      if (options.write) writeFileAtomic(SCHEMA_FILE, text);
-      else if (options.check) {
-        if (readFileSync(SCHEMA_FILE, 'utf8') !== text) {
-          throw new UserError('packages/cluster/cluster.schema.json is out of date', { hint: 'run: npx gw-cluster schema --write' });
+      const schemas: Array<[string, string]> = [
+        [SCHEMA_FILE, clusterJsonSchema()],
+        [APP_SCHEMA_FILE, appJsonSchema()],
+      ];
+      for (const [file, text] of schemas) {
+        if (options.write) writeFileAtomic(file, text);
+        else if (options.check) {
+          if (readFileSync(file, 'utf8') !== text) throw new UserError(`packages/cluster/${basename(file)} is out of date`, { hint: 'run: npx gw-cluster schema --write' });
         }
-      } else process.stdout.write(text);
+      }
+      if (!options.write && !options.check) process.stdout.write(schemas[0]![1]);
       return 0;
     }
     const root = findWorkspaceRoot();

@@ -5,6 +5,7 @@ import { ProblemList, UserError, clusterDir, workspaceRelative } from '@groundwo
 import { ClusterSchema, type Cluster } from './schema.ts';
 import { crossValidate, type Finding } from './validate.ts';
 import { findingsFromZod } from './issues.ts';
+import { loadApps } from './apps-load.ts';
 
 export interface LoadedCluster {
   name: string;
@@ -64,7 +65,11 @@ export function loadClusterFile(file: string, root?: string): LoadedCluster {
   if (outcome.errors.length > 0 || !outcome.config) {
     throw new ProblemList(`${label} is not a valid cluster file:`, outcome.errors, { exitCode: 2 });
   }
-  return { name: outcome.config.name, dir: dirname(file), file, config: outcome.config, warnings: outcome.warnings };
+  // The apps beside the cluster file are part of it: every layer sees them in config.apps.
+  const apps = loadApps(dirname(file), dirname(label), outcome.config);
+  if (apps.errors.length) throw new ProblemList(`${dirname(label)}/apps/ has invalid apps:`, apps.errors, { exitCode: 2 });
+  const config = { ...outcome.config, apps: apps.apps };
+  return { name: config.name, dir: dirname(file), file, config, warnings: outcome.warnings };
 }
 
 export function loadCluster(root: string, name: string): LoadedCluster {

@@ -1,23 +1,24 @@
 import { z } from 'zod';
 import { cronProblem } from './cron.ts';
+import type { AppSpec } from './apps.ts';
 
 /**
  * The cluster file, clusters/<name>/cluster.yaml. Every object is strict so that a typo is an error that
  * names the field instead of a setting silently ignored. Cross-field rules live in validate.ts.
  */
 
-const dnsLabel = z
+export const dnsLabel = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label (a-z, 0-9 and "-", at most 63 characters)');
 
-const dnsName = z
+export const dnsName = z
   .string()
   .regex(/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, 'must be a lowercase DNS name');
 
 const semver = z.string().regex(/^v?\d+\.\d+\.\d+$/, 'must be a version such as v1.13.9 or 1.36.3');
 
 const ipv4 = z.ipv4({ error: 'must be an IPv4 address' });
-const cidrv4 = z.cidrv4({ error: 'must be an IPv4 CIDR such as 10.0.1.0/24' });
+export const cidrv4 = z.cidrv4({ error: 'must be an IPv4 CIDR such as 10.0.1.0/24' });
 
 const ageRecipient = z
   .string()
@@ -131,10 +132,10 @@ export const Network = z.strictObject({
     .optional(),
 });
 
-const enabled = (value: boolean) => z.boolean().default(value);
+export const enabled = (value: boolean) => z.boolean().default(value);
 
 const duration = z.string().regex(/^\d+(h|d|w)$/, 'must be a duration in hours, days or weeks, such as 36h, 15d or 2w');
-const volumeSize = z.string().regex(/^\d+(Mi|Gi|Ti)$/, 'must be a size such as 512Mi, 8Gi or 1Ti');
+export const volumeSize = z.string().regex(/^\d+(Mi|Gi|Ti)$/, 'must be a size such as 512Mi, 8Gi or 1Ti');
 const cron = z.string().refine((text) => cronProblem(text) === undefined, { error: (issue) => `is not a cron schedule: ${cronProblem(String(issue.input))}` });
 const email = z.email({ error: 'must be an email address' });
 
@@ -184,6 +185,15 @@ export const Alerting = z.strictObject({
 });
 
 export const Features = z.strictObject({
+  manifests: z
+    .strictObject({
+      policy: z
+        .enum(['stop', 'warn'])
+        .default('stop')
+        .describe('What a policy finding (no default-deny, a root container, no limits, …) about an object of clusters/<name>/manifests/ does in verify: stop, or only warn. The apps of clusters/<name>/apps/ always meet the policy.'),
+    })
+    .prefault({})
+    .describe('Plain manifests of clusters/<name>/manifests/**/*.yaml, applied by the apps layer.'),
   cilium: z.strictObject({ enabled: enabled(true), kubeProxyReplacement: enabled(true) }).prefault({}),
   ingress: z.strictObject({ enabled: enabled(true), loadBalancerIp: ipv4.optional() }).prefault({}),
   cloudflareTunnel: z.strictObject({ enabled: enabled(false) }).prefault({}),
@@ -312,5 +322,6 @@ export const ClusterSchema = z.strictObject({
 });
 
 export type ClusterInput = z.input<typeof ClusterSchema>;
-export type Cluster = z.output<typeof ClusterSchema>;
+/** The cluster file, plus the apps of clusters/<name>/apps/ once loaded (loadClusterFile fills them in). */
+export type Cluster = z.output<typeof ClusterSchema> & { apps?: AppSpec[] };
 export type ClusterNode = Cluster['nodes'][number];

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError, createLogger, findWorkspaceRoot, kubeconfigPath, runCommand, type ParsedOptions } from '@groundwork/kit';
 import { S3Error } from './runner/s3.ts';
-import { loadCluster, type LoadedCluster } from '@groundwork/cluster';
+import { backupPlan, loadCluster, type LoadedCluster } from '@groundwork/cluster';
 import { connect, guardIdentity, parseDuration } from '@groundwork/kube';
 import { fetchBackup, listBackups } from './runner/fetch.ts';
 import { KINDS, isKind, type Kind } from './runner/naming.ts';
@@ -56,7 +56,7 @@ const spec = {
 } as const;
 
 function kindOf(value: string | undefined, what: string): Kind {
-  if (!value || !isKind(value)) throw new UserError(`${what}: expected one of ${KINDS.join(', ')}, got ${value ?? 'nothing'}`, { exitCode: 2 });
+  if (!value || !isKind(value)) throw new UserError(`${what}: expected one of ${KINDS.join(', ')} or db-<app>, got ${value ?? 'nothing'}`, { exitCode: 2 });
   return value;
 }
 
@@ -103,7 +103,7 @@ async function run({ options, positionals }: { options: ParsedOptions<typeof spe
     case 'list': {
       const ws = await workstation(root, cluster, { ...(volumeDir ? { volumeDir } : {}) });
       try {
-        const kinds = options.kind ? [kindOf(options.kind, '--kind')] : KINDS;
+        const kinds: Kind[] = options.kind ? [kindOf(options.kind, '--kind')] : [...KINDS, ...backupPlan(cluster.config).flatMap((p) => (p.app ? [p.kind as Kind] : []))];
         for (const target of targetsOf(ws.settings)) {
           for (const kind of kinds) {
             for (const backup of await listBackups(ws.settings, target, kind)) process.stdout.write(`${new Date(backup.takenAt).toISOString()}  ${kind.padEnd(8)} ${String(backup.size).padStart(12)}  ${target.label}  ${backup.file}\n`);
@@ -136,6 +136,9 @@ async function run({ options, positionals }: { options: ParsedOptions<typeof spe
     case 'restore': {
       const kind = kindOf(arg, 'restore');
       if (kind === 'etcd') throw new UserError('etcd is restored by bootstrapping Talos from a snapshot: see gw-dr recovery --cluster=' + cluster.name, { exitCode: 2 });
+      if (kind.startsWith('db-')) {
+        throw new UserError(`restore ${kind}: an app's database is restored by hand: gw-dr fetch ${kind} --out=${kind}.dump, then pg_restore --clean --if-exists --no-owner into it (docs/apps.md)`, { exitCode: 2 });
+      }
       if (options['database-url']) {
         if (kind !== 'postgres') throw new UserError('--database-url is for restore postgres', { exitCode: 2 });
         const file = await restorePostgresInto(root, cluster, options['database-url'], { at, log, ...(volumeDir ? { volumeDir } : {}) });

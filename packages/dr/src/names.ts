@@ -24,6 +24,8 @@ export const VOLUME_CLAIM = 'backups';
 export const SECRETS = {
   s3: { name: 'backup-s3', accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' },
   database: { name: 'n8n-database', password: 'password', encryptionKey: 'encryption-key' },
+  /** A copy of an app database's password (key `password`), for its dump job. */
+  appDatabase: (app: string) => `${app}-database`,
 } as const;
 
 /** A dr Job or CronJob, labelled as part of the dr layer. */

@@ -2,7 +2,7 @@ import { backupPlan, type LoadedCluster } from '@groundwork/cluster';
 import type { Component, KubeLayer } from '@groundwork/kube';
 import { liveChecks } from './checks/live.ts';
 import { staticChecks } from './checks/static.ts';
-import { etcdBackup, n8nBackup, postgresBackup } from './components/backups.ts';
+import { appDatabaseBackup, etcdBackup, n8nBackup, postgresBackup } from './components/backups.ts';
 import { network } from './components/network.ts';
 import { runnerConfig } from './components/runner.ts';
 import { backupVolume } from './components/volume.ts';
@@ -22,6 +22,10 @@ export function components(cluster: LoadedCluster): Component[] {
   if (n8n.enabled) {
     out.push({ name: 'postgres', description: `dumps of the n8n database on "${plan.postgres}" to ${targets}`, objects: postgresBackup(cluster) });
     out.push({ name: 'n8n', description: `n8n workflow and credential exports on "${plan.n8n}" to ${targets}`, objects: n8nBackup(cluster) });
+  }
+  for (const plan of backupPlan(cluster.config)) {
+    const app = cluster.config.apps?.find((a) => a.name === plan.app);
+    if (app) out.push({ name: plan.job, description: `dumps of ${app.name}'s database on "${plan.schedule}" to ${targets}`, objects: appDatabaseBackup(cluster, plan, app) });
   }
   return out;
 }

@@ -1,4 +1,5 @@
-import type { Cluster } from '@groundwork/cluster';
+import { backupPlan, type Cluster } from '@groundwork/cluster';
+import { appDatabaseEndpoint } from '@groundwork/apps';
 import { defineSecrets } from '@groundwork/secrets-sops';
 import { NAMESPACE as N8N_NAMESPACE, SECRETS as N8N_SECRETS } from '@groundwork/n8n/names';
 import { SECRETS } from './names.ts';
@@ -27,4 +28,17 @@ export default defineSecrets('dr', [
     },
     when: (cluster) => cluster.features.dr.enabled && cluster.features.n8n.enabled,
   },
-]);
+], (cluster) =>
+  // The dump job of each app database reads a copy of the app role's password (the apps layer declares the original).
+  backupPlan(cluster).flatMap((plan) => {
+    const app = cluster.apps?.find((a) => a.name === plan.app);
+    if (!app) return [];
+    const { secret } = appDatabaseEndpoint(app);
+    return [{
+      namespace,
+      name: SECRETS.appDatabase(app.name),
+      description: `${app.name}'s database password, for its dump job (a copy of ${app.namespace}/${secret.name})`,
+      keys: { password: { copyOf: { namespace: app.namespace, name: secret.name, key: secret.key } } },
+    }];
+  }),
+);

@@ -1,8 +1,9 @@
-import { BACKUP_JOBS, N8N_DATABASE_CLIENT_LABELS, type LoadedCluster } from '@groundwork/cluster';
-import { configHash, cronJob } from '@groundwork/kube';
+import { BACKUP_JOBS, N8N_DATABASE_CLIENT_LABELS, type AppSpec, type BackupPlan, type LoadedCluster } from '@groundwork/cluster';
+import { APP_DATABASE_CLIENT_LABEL, appDatabaseEndpoint } from '@groundwork/apps';
+import { configHash, cronJob, secretKeyRef } from '@groundwork/kube';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { ENV } from '../runner/settings.ts';
-import { MOUNTS, jobApp, namespaceOf } from '../names.ts';
+import { MOUNTS, SECRETS, jobApp, namespaceOf } from '../names.ts';
 import { n8nEnv, postgresEnv } from '../config/env.ts';
 import { podSecurity, podVolumes, runnerContainer, scriptContainer } from '../config/pod.ts';
 import { DUMP_FILE } from '../scripts/postgres.ts';
@@ -78,4 +79,35 @@ export function n8nBackup(cluster: LoadedCluster): object[] {
   // n8n's CLI loads the whole application: the memory of an idle n8n process.
   const step = scriptContainer('export', 'n8n', 'n8n-export.sh', n8nEnv(cluster), { cpu: '100m', memory: '384Mi', memoryLimit: '1Gi' });
   return [databaseBackup(cluster, 'n8n', { schedule: cluster.config.features.dr.n8nSchedule, deadline: 1800, workSize: '1Gi', step, stored: 'n8n' })];
+}
+
+/**
+ * The dump of an app's own PostgreSQL (clusters/<name>/apps/<app>.yaml with `database`): the same pg_dump
+ * script and store as n8n's database, as the app's role, with a copy of its password in this namespace.
+ */
+export function appDatabaseBackup(cluster: LoadedCluster, plan: BackupPlan, app: AppSpec): object[] {
+  const db = appDatabaseEndpoint(app);
+  const env = {
+    PGHOST: db.host,
+    PGPORT: String(db.port),
+    PGDATABASE: db.database,
+    PGUSER: db.user,
+    PGPASSWORD: secretKeyRef(SECRETS.appDatabase(app.name), 'password'),
+    [ENV.work]: MOUNTS.work,
+  };
+  const step = scriptContainer('dump', 'postgres', 'postgres-dump.sh', env, { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' });
+  return [
+    cronJob(jobApp(cluster, plan.job, 'backup'), {
+      schedule: plan.schedule,
+      activeDeadlineSeconds: 3600,
+      pod: {
+        security: podSecurity(),
+        labels: { [APP_DATABASE_CLIENT_LABEL]: app.name },
+        annotations: annotations(cluster),
+        volumes: podVolumes(cluster, app.database!.size),
+        initContainers: [step],
+        containers: [runnerContainer(cluster, 'store', ['store', plan.kind, `${MOUNTS.work}/${DUMP_FILE}`])],
+      },
+    }),
+  ];
 }

@@ -1,7 +1,8 @@
 import { N8N_DATABASE_CLIENT_LABELS, controlPlanes, ipv4, type LoadedCluster } from '@groundwork/cluster';
 import { isolatedNamespace, networkPolicy, peers, tcp, type PolicyRule } from '@groundwork/kube';
 import { N8N_NAMESPACE, N8N_POSTGRES } from '@groundwork/n8n';
-import { BACKUP_JOBS } from '@groundwork/cluster';
+import { BACKUP_JOBS, backupPlan } from '@groundwork/cluster';
+import { APP_DATABASE_CLIENT_LABEL, appDatabaseEndpoint } from '@groundwork/apps';
 import { namespaceOf } from '../names.ts';
 
 /** apid, the Talos API, on every node. */
@@ -49,6 +50,16 @@ export function network(cluster: LoadedCluster): object[] {
       networkPolicy(namespace, 'n8n-database', {
         pods: { ...N8N_DATABASE_CLIENT_LABELS },
         egress: [{ peers: [peers.pods(N8N_NAMESPACE, { ...N8N_POSTGRES.pods })], ports: tcp(N8N_POSTGRES.port) }],
+      }),
+    );
+  }
+  for (const plan of backupPlan(cluster.config)) {
+    const app = cluster.config.apps?.find((a) => a.name === plan.app);
+    if (!app) continue;
+    objects.push(
+      networkPolicy(namespace, `${app.name}-database`, {
+        pods: { [APP_DATABASE_CLIENT_LABEL]: app.name },
+        egress: [{ peers: [peers.pods(app.namespace, appDatabaseEndpoint(app).pods)], ports: tcp(appDatabaseEndpoint(app).port) }],
       }),
     );
   }

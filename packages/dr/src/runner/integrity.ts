@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import type { Kind } from './naming.ts';
+import { isDatabaseDump, type Kind } from './naming.ts';
 
 /**
  * Checks that a backup's plaintext is what it claims to be before it is encrypted and stored, and again
@@ -90,7 +90,7 @@ export async function checkBackup(kind: Kind, file: string): Promise<string> {
     const { bytes, pageSize } = await checkEtcdSnapshot(file);
     return `etcd snapshot, ${bytes} bytes, ${pageSize}-byte pages, SHA-256 intact`;
   }
-  if (kind === 'postgres') return `pg_dump archive, ${checkPostgresDump(file).bytes} bytes`;
+  if (isDatabaseDump(kind)) return `pg_dump archive, ${checkPostgresDump(file).bytes} bytes`;
   const { workflows, credentials } = checkN8nExport(file);
   return `n8n export, ${workflows} workflow${workflows === 1 ? '' : 's'}, ${credentials} credential${credentials === 1 ? '' : 's'} (encrypted)`;
 }

@@ -5,10 +5,20 @@
  */
 
 export const KINDS = ['etcd', 'postgres', 'n8n'] as const;
-export type Kind = (typeof KINDS)[number];
+/** The fixed kinds, and db-<app>: the dump of an app's own PostgreSQL (clusters/<name>/apps/<app>.yaml). */
+export type Kind = (typeof KINDS)[number] | `db-${string}`;
+
+const APP_DATABASE = /^db-[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** A kind whose plaintext is a pg_dump archive. */
+export const isDatabaseDump = (kind: Kind) => kind === 'postgres' || kind.startsWith('db-');
 
 /** What each kind's plaintext is, as a file extension. */
-export const EXTENSIONS: Record<Kind, string> = { etcd: 'db', postgres: 'dump', n8n: 'json' };
+export function extensionOf(kind: Kind): string {
+  if (kind === 'etcd') return 'db';
+  if (kind === 'n8n') return 'json';
+  return 'dump';
+}
 
 export interface BackupName {
   cluster: string;
@@ -20,7 +30,7 @@ export interface BackupName {
 }
 
 export function isKind(text: string): text is Kind {
-  return (KINDS as readonly string[]).includes(text);
+  return (KINDS as readonly string[]).includes(text) || APP_DATABASE.test(text);
 }
 
 export function stamp(ms: number): string {
@@ -28,7 +38,7 @@ export function stamp(ms: number): string {
 }
 
 export function backupFile(cluster: string, kind: Kind, takenAt: number): string {
-  return `${cluster}-${kind}-${stamp(takenAt)}.${EXTENSIONS[kind]}.age`;
+  return `${cluster}-${kind}-${stamp(takenAt)}.${extensionOf(kind)}.age`;
 }
 
 /** The folder (key prefix) of one cluster's backups of one kind, under an optional prefix. */
@@ -41,11 +51,14 @@ export function kindFolder(prefix: string | undefined, cluster: string, kind: Ki
  * not a backup of ours and is never counted, kept or deleted.
  */
 export function parseBackupFile(file: string, cluster: string, kind: Kind): BackupName | undefined {
-  const match = /^(.+)-([a-z0-9]+)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.([a-z]+)\.age$/.exec(file);
-  if (!match || match[1] !== cluster || match[2] !== kind || match[9] !== EXTENSIONS[kind]) return undefined;
-  const [y, mo, d, h, mi, s] = match.slice(3, 9).map(Number) as [number, number, number, number, number, number];
+  // Cluster names and app kinds both contain hyphens: the expected prefix is matched, not guessed.
+  const prefix = `${cluster}-${kind}-`;
+  if (!file.startsWith(prefix)) return undefined;
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.([a-z]+)\.age$/.exec(file.slice(prefix.length));
+  if (!match || match[7] !== extensionOf(kind)) return undefined;
+  const [y, mo, d, h, mi, s] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const takenAt = Date.UTC(y, mo - 1, d, h, mi, s);
-  if (stamp(takenAt) !== `${match.slice(3, 6).join('')}T${match.slice(6, 9).join('')}Z`) return undefined;
+  if (stamp(takenAt) !== `${match.slice(1, 4).join('')}T${match.slice(4, 7).join('')}Z`) return undefined;
   return { cluster, kind, takenAt, file };
 }
 

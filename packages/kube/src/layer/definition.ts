@@ -1,6 +1,7 @@
 import type { LoadedCluster } from '@groundwork/cluster';
 import type { KubeApi } from '../client/api.ts';
 import type { KubeObject } from '../model/object.ts';
+import type { Finding } from '../policy/rules.ts';
 
 /** One deployable part of a layer (Cilium, Traefik, …): rendered to `<name>.yaml`, one file per component. */
 export interface Component {
@@ -35,6 +36,8 @@ export interface KubeLayer {
   components(cluster: LoadedCluster): Component[];
   staticChecks?: StaticCheck[];
   liveChecks?: LiveCheck[];
+  /** Policy findings that only warn (plain manifests the user chose to accept as they are); all stop otherwise. */
+  policyWarns?(cluster: LoadedCluster): (finding: Finding) => boolean;
 }
 
 /** An encrypted Secret manifest a layer declares, as stored in the repository. */

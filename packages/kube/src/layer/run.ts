@@ -103,7 +103,11 @@ export async function verifyKubeLayer(root: string, cluster: LoadedCluster, laye
   const objects = allObjects(rendered);
   problems.push(...(await checkSchemas(objects)).problems);
   const layers = renderedLayers(root, cluster.name);
-  problems.push(...checkPolicies(objects, { namespaces: otherLayersNamespaces(layers, layer.name) }).map(formatFinding));
+  const warns = layer.policyWarns?.(cluster) ?? (() => false);
+  for (const finding of checkPolicies(objects, { namespaces: otherLayersNamespaces(layers, layer.name) })) {
+    if (warns(finding)) notes.push(`warning (features.manifests.policy: warn): ${formatFinding(finding)}`);
+    else problems.push(formatFinding(finding));
+  }
   problems.push(...encryptedSecretProblems(layer.name, rendered));
   for (const check of layer.staticChecks ?? []) {
     const result = await check.run({ root, cluster, objects });

@@ -4,7 +4,8 @@ import type { AlertRule, RuleGroup } from './model.ts';
 const ALERTS: Record<BackupKind, string> = { etcd: 'EtcdBackupTooOld', postgres: 'PostgresBackupTooOld', n8n: 'N8nExportTooOld' };
 
 function tooOld(namespace: string, { kind, job, schedule, allowedAgeSeconds: limit }: BackupPlan): AlertRule {
-  const alert = ALERTS[kind];
+  // Every app database shares one alert; its cronjob label names the app.
+  const alert = kind.startsWith('db-') ? 'AppDatabaseBackupTooOld' : ALERTS[kind as BackupKind];
   const selector = `{namespace="${namespace}",cronjob="${job}"}`;
   const source = `{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${namespace}",cronjob="${job}"}`;
   const atMinutes = Math.ceil(limit / 60) + 10;

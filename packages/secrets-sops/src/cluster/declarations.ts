@@ -45,10 +45,12 @@ export interface SecretDeclaration {
 export interface LayerSecrets {
   layer: string;
   secrets: SecretDeclaration[];
+  /** Secrets that exist only per cluster (one per app of clusters/<name>/apps/): worked out for each cluster. */
+  perCluster?: (cluster: Cluster) => SecretDeclaration[];
 }
 
-export function defineSecrets(layer: string, secrets: SecretDeclaration[]): LayerSecrets {
-  return { layer, secrets };
+export function defineSecrets(layer: string, secrets: SecretDeclaration[], perCluster?: (cluster: Cluster) => SecretDeclaration[]): LayerSecrets {
+  return { layer, secrets, ...(perCluster ? { perCluster } : {}) };
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -110,12 +112,17 @@ export interface ApplicableSecret extends Omit<SecretDeclaration, 'namespace'> {
 export function applicableSecrets(layers: LayerSecrets[], cluster: Cluster): ApplicableSecret[] {
   const out: ApplicableSecret[] = [];
   const problems: string[] = [];
-  for (const { layer, secrets } of layers) {
-    for (const secret of secrets) {
+  const seen = new Map<string, string>();
+  for (const { layer, secrets, perCluster } of layers) {
+    for (const secret of [...secrets, ...(perCluster?.(cluster) ?? [])]) {
       if (secret.when && !secret.when(cluster)) continue;
       const keys = typeof secret.keys === 'function' ? secret.keys(cluster) : secret.keys;
       const namespace = typeof secret.namespace === 'function' ? secret.namespace(cluster) : secret.namespace;
       if (!DNS_LABEL.test(namespace)) problems.push(`${layer}: ${namespace}/${secret.name}: namespace must be a DNS label`);
+      if (!DNS_LABEL.test(secret.name)) problems.push(`${layer}: ${namespace}/${secret.name}: name must be a DNS label`);
+      const id = `${namespace}/${secret.name}`;
+      if (seen.has(id) && seen.get(id) !== layer) problems.push(`${layer}: ${id} is also declared by ${seen.get(id)}`);
+      seen.set(id, layer);
       if (typeof secret.keys === 'function') {
         if (Object.keys(keys).length === 0) continue;
         problems.push(...keyProblems(layer, `${namespace}/${secret.name}`, keys));

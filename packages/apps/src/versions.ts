@@ -1,0 +1,10 @@
+/**
+ * The images the apps layer adds on its own (Renovate's regex manager bumps them): the PostgreSQL an app
+ * with `database: { engine: postgres }` gets. The apps' own images are pinned in their app files.
+ */
+export const IMAGES = {
+  postgres: 'docker.io/library/postgres:17.10-bookworm',
+} as const;
+
+/** The postgres user of the official (Debian) image. */
+export const POSTGRES_USER = 999;

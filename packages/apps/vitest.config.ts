@@ -1,0 +1,3 @@
+import { testConfig } from '../../tools/test/vitest-shared.ts';
+
+export default testConfig();

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { AppSchema, appProblems, type AppSpec } from './apps.ts';
+import { findingsFromZod } from './issues.ts';
+import { CLAIMED_NAMESPACES } from './limits.ts';
+import type { Cluster } from './schema.ts';
+
+const FILE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.yaml$/;
+
+/**
+ * Reads clusters/<name>/apps/*.yaml (sorted, so the rendering is stable). Every message starts with the file
+ * and the field; all of them are returned at once. `label` is the folder as the user knows it.
+ */
+export function loadApps(dir: string, label: string, cluster: Cluster): { apps: AppSpec[]; errors: string[] } {
+  const folder = join(dir, 'apps');
+  if (!existsSync(folder)) return { apps: [], errors: [] };
+  const apps: AppSpec[] = [];
+  const errors: string[] = [];
+  const namespaces = new Map<string, string>();
+  for (const entry of readdirSync(folder).sort()) {
+    if (!entry.endsWith('.yaml') && !entry.endsWith('.yml')) continue;
+    const file = `${label}/apps/${entry}`;
+    if (!FILE_NAME.test(entry)) {
+      errors.push(`${file}: the file name is the app's name: a lowercase DNS label ending in .yaml, such as whoami.yaml`);
+      continue;
+    }
+    const name = entry.slice(0, -'.yaml'.length);
+    const doc = parseDocument(readFileSync(join(folder, entry), 'utf8'), { prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length) {
+      errors.push(...doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
+      continue;
+    }
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: 50 }) ?? {};
+    } catch (error) {
+      errors.push(`${file}: (top level): YAML aliases expand too far (${(error as Error).message})`);
+      continue;
+    }
+    const parsed = AppSchema.safeParse(data, { reportInput: true });
+    if (!parsed.success) {
+      errors.push(...findingsFromZod(parsed.error, AppSchema).map((f) => `${file}: ${f.path}: ${f.message}`));
+      continue;
+    }
+    const problems = appProblems(parsed.data).map((f) => `${file}: ${f.path}: ${f.message}`);
+    const namespace = parsed.data.namespace ?? name;
+    const field = parsed.data.namespace ? 'namespace' : '(file name)';
+    const owner = CLAIMED_NAMESPACES[namespace] ?? (cluster.features.dr.enabled && namespace === cluster.features.dr.namespace ? 'dr' : undefined);
+    if (owner) problems.push(`${file}: ${field}: the namespace ${namespace} belongs to ${owner}; give the app a namespace of its own`);
+    const other = namespaces.get(namespace);
+    if (other) problems.push(`${file}: ${field}: the namespace ${namespace} is also ${other}'s; one app per namespace (each gets its own default-deny)`);
+    namespaces.set(namespace, name);
+    if (problems.length) errors.push(...problems);
+    else apps.push({ ...parsed.data, name, namespace, file });
+  }
+  return { apps, errors };
+}
