@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sandboxArgs, type Mount } from './sandbox.ts';
 
@@ -23,6 +23,8 @@ export interface Runtime {
   user?: { uid: number; gid: number; name: string };
   /** Variables the image sets itself (ENV lines). */
   env?: Record<string, string>;
+  /** The image's ENTRYPOINT: run when the container gives no command, with its args after it. */
+  entrypoint?: string[];
 }
 
 export interface ContainerRun {
@@ -55,6 +57,8 @@ export interface PodRunOptions {
   /** Names the pod resolves (Service names), to addresses on this machine. */
   hosts?: Record<string, string>;
   timeoutMs?: number;
+  /** For a server's pod: its containers get SIGTERM when this aborts, as the kubelet sends when a pod is deleted. */
+  signal?: AbortSignal;
 }
 
 export interface PodRun {
@@ -131,7 +135,9 @@ function resolveEnv(container: Obj, options: PodRunOptions, runtime: Runtime): R
     else if (valueFrom?.configMapKeyRef) env[name] = valuesOf(find(options.objects, 'ConfigMap', options.namespace, valueFrom.configMapKeyRef.name))[valueFrom.configMapKeyRef.key] ?? '';
     else if (valueFrom?.fieldRef) env[name] = valueFrom.fieldRef.fieldPath === 'metadata.namespace' ? options.namespace : `test-${valueFrom.fieldRef.fieldPath}`;
   }
-  return { ...env, ...options.overrides?.[container.name] };
+  // An override stands for the rendered value, so $(VAR) in it is expanded the same way.
+  const overrides = Object.entries(options.overrides?.[container.name] ?? {}).map(([name, value]) => [name, expand(value, env)]);
+  return { ...env, ...Object.fromEntries(overrides) };
 }
 
 /** `$(VAR)` as the kubelet expands it in command, args and values: `$$` is a literal `$`, unknown names stay. */
@@ -168,7 +174,7 @@ function runContainer(container: Obj, init: boolean, folders: Map<string, { host
     if (!existsSync(host)) mkdirSync(host, { recursive: true });
     mounts.push({ host, path: mount.mountPath, readOnly: folder.readOnly || !!mount.readOnly });
   }
-  const argv = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => expand(a, env));
+  const argv = [...(container.command ?? runtime.entrypoint ?? []), ...(container.args ?? [])].map((a: string) => expand(a, env));
   if (argv.length === 0) throw new Error(`container ${container.name}: the pod gives no command, and runtimes here have no entrypoints`);
   const scratch = mkdtempSync(join(options.scratch, `${container.name}-etc-`));
   const fsGroup = options.pod.securityContext?.fsGroup as number | undefined;
@@ -181,11 +187,44 @@ function runContainer(container: Obj, init: boolean, folders: Map<string, { host
     child.stdout.on('data', (c: Buffer) => (log += c.toString()));
     child.stderr.on('data', (c: Buffer) => (log += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+    // bwrap neither forwards signals nor takes its child down at once: the program itself gets the SIGTERM.
+    const terminate = () => {
+      for (const pid of [...descendants(child.pid), child.pid]) if (pid) signalProcess(pid, 'SIGTERM');
+    };
+    if (options.signal?.aborted) terminate();
+    options.signal?.addEventListener('abort', terminate, { once: true });
     child.on('close', (code) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', terminate);
       resolve({ name: container.name, init, code, log, terminationMessage: readFileSync(messageFile, 'utf8'), env });
     });
   });
+}
+
+/** The processes below `pid`, deepest first (from /proc, as ps would list them). */
+function descendants(pid: number | undefined): number[] {
+  if (!pid) return [];
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+  }
+  const walk = (p: number): number[] => (parents.get(p) ?? []).flatMap((c) => [...walk(c), c]);
+  return walk(pid);
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
 }
 
 /** Runs the pod to completion: init containers in order (stopping at the first failure), then the containers. */
