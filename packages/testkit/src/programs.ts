@@ -80,6 +80,9 @@ export const GO_FAMILIES: readonly GoFamily[] = [
   { family: 'etcd', module: 'go.etcd.io/etcd/server/v3', programs: { etcd: 'go.etcd.io/etcd/server/v3' } },
   { family: 'kwok', module: 'sigs.k8s.io/kwok', programs: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
   { family: 'local-path', module: 'github.com/rancher/local-path-provisioner', programs: { 'local-path-provisioner': 'github.com/rancher/local-path-provisioner' } },
+  // The example apps of clusters/pi-fleet/apps/ (tools/go/caddy, miniflux), run on their rendered configuration.
+  { family: 'caddy', module: 'github.com/caddyserver/caddy/v2', programs: { caddy: 'github.com/caddyserver/caddy/v2/cmd/caddy' } },
+  { family: 'miniflux', module: 'miniflux.app/v2', programs: { miniflux: 'miniflux.app/v2' }, ldflags: (version) => [`-X miniflux.app/v2/internal/version.Version=${version.replace(/^v/, '')}`] },
   {
     family: 'metrics-server',
     module: 'sigs.k8s.io/metrics-server',
