@@ -1,0 +1,75 @@
+import { chmodSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedEnv, runIn, scratchDir } from '@groundwork/testkit';
+import { runPod } from '@groundwork/testkit/pods';
+import { startPostgres, type Postgres } from '@groundwork/testkit/services';
+import { main as gwDr } from './dr-cli.ts';
+import { CLUSTER, podSpecOf, runtimes, secretValue, storeAndRender, type Backdrop } from '../test/harness.ts';
+import { SECRETS } from './names.ts';
+
+/**
+ * An app's own database (clusters/pi-fleet/apps/rss.yaml has `database: { engine: postgres }`) on real tools:
+ * the rendered rss-db-backup CronJob's pod dumps a real PostgreSQL as the app's role, with dr's copy of the
+ * app's password, the runner encrypts and stores it as kind db-rss, and gw-dr fetches it back.
+ */
+describe('an app database: the rendered dump job → bucket and volume → gw-dr fetch → pg_restore', () => {
+  const dir = scratchDir('gw-dr-appdb-');
+  chmodSync(dir, 0o711);
+  let backdrop: Backdrop;
+  let pg: Postgres;
+  const psql = (database: string, user: string, sql: string) => pg.run(['psql', '-h', pg.socketDir, '-p', String(pg.port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-Atqc', sql]);
+
+  beforeAll(async () => {
+    backdrop = await storeAndRender();
+    pg = await startPostgres(join(dir, 'pg'), []);
+    // What the PostgreSQL image's entrypoint makes of POSTGRES_USER, _PASSWORD and _DB on its first start.
+    const password = secretValue(backdrop.rendered.dr, 'dr', SECRETS.appDatabase('rss'), 'password');
+    for (const sql of [`create role rss login password '${password}'`, 'create database rss owner rss']) expect(psql('postgres', 'postgres', sql).status).toBe(0);
+    const rows = psql('rss', 'postgres', "set role rss; create table feeds (id serial primary key, url text not null); insert into feeds (url) select 'https://example.org/' || g || '.xml' from generate_series(1, 250) g");
+    expect(rows.status, rows.stderr).toBe(0);
+  }, 300_000);
+
+  afterAll(async () => {
+    pg?.process.kill('SIGINT');
+    await backdrop?.store.stop();
+  });
+
+  it('dumps the database as the app role, checks, encrypts and stores it as db-rss in the bucket and the volume', async () => {
+    const run = await runPod({
+      pod: podSpecOf(backdrop.rendered.dr, 'CronJob', 'rss-db-backup'),
+      namespace: 'dr',
+      objects: backdrop.rendered.dr,
+      runtimeFor: runtimes(),
+      claims: { backups: backdrop.volume },
+      // Where PostgreSQL listens is the one thing that differs on this machine.
+      overrides: { dump: { PGHOST: '127.0.0.1', PGPORT: String(pg.port) } },
+      scratch: join(dir, 'backup-pod'),
+    });
+    expect(run.phase, run.containers.map((c) => `${c.name}: ${c.log}`).join('\n')).toBe('Succeeded');
+    const [dump, store] = run.containers;
+    expect({ user: dump!.env.PGUSER, database: dump!.env.PGDATABASE }).toEqual({ user: 'rss', database: 'rss' });
+    expect(store!.log).toMatch(/checked pg_dump archive, \d+ bytes/);
+    const keys = (await backdrop.client.list(`${CLUSTER}/db-rss/`)).map((o) => o.key);
+    expect(keys).toEqual([expect.stringMatching(/^pi-fleet\/db-rss\/pi-fleet-db-rss-\d{8}T\d{6}Z\.dump\.age$/)]);
+    expect(readdirSync(join(backdrop.volume, CLUSTER, 'db-rss'))).toEqual([keys[0]!.split('/').pop()]);
+  });
+
+  it('gw-dr lists and fetches db-rss, and pg_restore brings every row back', async () => {
+    const env = isolatedEnv(scratchDir('gw-dr-home-'), { GROUNDWORK_DR_VOLUME: backdrop.volume });
+    const listed = await runIn(backdrop.rendered.ws.root, gwDr, ['list', `--cluster=${CLUSTER}`], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/db-rss\s+\d+\s+.*pi-fleet-db-rss-\d{8}T\d{6}Z\.dump\.age/);
+    const out = join(dir, 'rss.dump');
+    const fetched = await runIn(backdrop.rendered.ws.root, gwDr, ['fetch', 'db-rss', `--cluster=${CLUSTER}`, `--out=${out}`, '--from=volume'], env);
+    expect(fetched.code, fetched.stderr).toBe(0);
+    chmodSync(out, 0o644);
+    expect(psql('postgres', 'postgres', 'create database restored').status).toBe(0);
+    const restored = pg.run(['pg_restore', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '--no-owner', '--exit-on-error', '--dbname=restored', out]);
+    expect(restored.status, restored.stderr).toBe(0);
+    expect(psql('restored', 'postgres', 'select count(*), max(url) from feeds').stdout.trim()).toBe('250|https://example.org/99.xml');
+    const refused = await runIn(backdrop.rendered.ws.root, gwDr, ['restore', 'db-rss', `--cluster=${CLUSTER}`], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('gw-dr fetch db-rss');
+  });
+});
