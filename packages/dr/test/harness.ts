@@ -49,6 +49,8 @@ export async function renderPiFleet(edit: (text: string) => string): Promise<Ren
   const ws = scratchWorkspace({}, {
     n8n: `export { default } from ${JSON.stringify(join(repo, 'packages/n8n/src/secrets.ts'))};\n`,
     dr: `export { default } from ${JSON.stringify(join(repo, 'packages/dr/src/secrets.ts'))};\n`,
+    // The apps' database passwords, which dr's dump jobs read copies of.
+    apps: `export { default } from ${JSON.stringify(join(repo, 'packages/apps/src/secrets.ts'))};\n`,
   });
   cpSync(join(repo, 'clusters', CLUSTER), join(ws.root, 'clusters', CLUSTER), { recursive: true, filter: (src) => !src.includes('/rendered') });
   cpSync(join(repo, '.sops.yaml'), join(ws.root, '.sops.yaml'));

@@ -169,7 +169,7 @@ describe('gw-status on a live cluster', () => {
       ['n8n', ['n8n/n8n 1/1', 'n8n/n8n-worker 2/2']],
       ['observability', ['observability/grafana 1/1']],
     ]);
-    expect(json.backups.backups.map((b) => [b.cronJob, b.verdict, b.ageSeconds! >= 3600 && b.ageSeconds! < 3700])).toEqual([['etcd-snapshot', 'healthy', true], ['postgres-backup', 'healthy', true], ['n8n-export', 'healthy', true]]);
+    expect(json.backups.backups.map((b) => [b.cronJob, b.verdict, b.ageSeconds! >= 3600 && b.ageSeconds! < 3700])).toEqual([['etcd-snapshot', 'healthy', true], ['postgres-backup', 'healthy', true], ['n8n-export', 'healthy', true], ['rss-db-backup', 'healthy', true]]);
     const certs = Object.fromEntries(json.certificates.certificates.map((c) => [c.name, c.state]));
     expect(certs).toEqual({ 'talosconfig admin client': 'ok', 'Talos OS CA': 'ok', 'Kubernetes CA': 'ok', 'etcd CA': 'ok', 'aggregator CA': 'ok', 'kubelet serving pi-cp-1': 'none-issued', 'kubelet serving pi-w-1': 'ok', 'kubelet serving pi-w-2': 'none-issued', 'kubelet serving pi-w-3': 'none-issued' });
     expect(json.certificates.certificates.find((c) => c.name === 'kubelet serving pi-w-1')!.daysLeft).toBeGreaterThan(300);
@@ -222,7 +222,7 @@ describe('gw-status on a live cluster', () => {
     expect(backup).toMatchObject({ verdict: 'unhealthy', lastSuccessfulTime: new Date(old).toISOString(), schedule: plan.schedule });
     expect(backup.ageSeconds).toBeGreaterThan(plan.allowedAgeSeconds);
     expect(json.backups.problems).toEqual([expect.stringMatching(/^postgres-backup: the newest successful postgres backup is \d+d old \(allowed \d+[hd] for ".+"\)$/)]);
-    expect(json.backups.backups.filter((b) => b.verdict === 'healthy').map((b) => b.cronJob)).toEqual(['etcd-snapshot', 'n8n-export']);
+    expect(json.backups.backups.filter((b) => b.verdict === 'healthy').map((b) => b.cronJob)).toEqual(['etcd-snapshot', 'n8n-export', 'rss-db-backup']);
     expect(screen).toContain('Backups [UNHEALTHY]');
   });
 

@@ -19,7 +19,7 @@ const layerSecrets = (pkg: string) => `export { default } from ${JSON.stringify(
 
 describe('a cluster started from a copied example keeps none of its values', () => {
   it('rekey regenerates every generated value, names the given ones to set anew, and verify finds no public value left', async () => {
-    const ws = scratchWorkspace({}, { n8n: layerSecrets('n8n'), dr: layerSecrets('dr'), observability: layerSecrets('observability') });
+    const ws = scratchWorkspace({}, { n8n: layerSecrets('n8n'), dr: layerSecrets('dr'), observability: layerSecrets('observability'), apps: layerSecrets('apps') });
     const env = isolatedEnv(scratchDir('gw-home-'));
     cpSync(join(repo, 'clusters', 'pi-fleet'), join(ws.root, 'clusters', 'pi-fleet'), { recursive: true, filter: (src) => !src.includes('/rendered') });
     cpSync(join(repo, '.sops.yaml'), join(ws.root, '.sops.yaml'));
