@@ -39,7 +39,7 @@ const NOTES = `image: docker.io/example/notes:1.4.2
 port: 3000
 host: notes.example.org
 database: { engine: postgres, size: 1Gi }
-volumes: { uploads: { path: /uploads, size: 1Gi } }
+volumes: { uploads: { path: /uploads, size: 1Gi, backup: false } }
 env: { SESSION_SECRET: { secret: session }, URL: https://notes.example.org/ }
 secrets: { session: { generate: hex, bytes: 32 } }
 egress: { internet: true }
@@ -105,12 +105,14 @@ describe('apps: clusters/<name>/apps/<app>.yaml and manifests/ as a layer', () =
     );
     ws.write('clusters/lab/apps/bad.yaml', 'image: docker.io/library/nginx:1.29.3\nreplicas: 3\nvolumes: { data: { path: /data, size: 1Gi } }\nenv: { TOKEN: { secret: token } }\n');
     ws.write('clusters/lab/apps/traefik.yaml', `namespace: web\n${WEB}`);
+    ws.write('clusters/lab/apps/files.yaml', 'image: docker.io/library/nginx:1.29.3\nvolumes: { data: { path: /data, size: 1Gi } }\n');
     expect(() => loadCluster(ws.root, 'lab')).toThrow(
       expect.objectContaining({
         problems: expect.arrayContaining([
           'clusters/lab/apps/bad.yaml: replicas: must be 1 with volumes: a volume is ReadWriteOnce, one pod holds it',
           'clusters/lab/apps/bad.yaml: env.TOKEN.secret: names "token", which `secrets` does not declare',
           'clusters/lab/apps/web.yaml: (file name): the namespace web is also traefik\'s; one app per namespace (each gets its own default-deny)',
+          'clusters/lab/apps/files.yaml: volumes.data.backup: dr archives volumes to its S3 bucket only (features.dr.s3; its volume target lives in the dr namespace, out of the app\'s reach); add a bucket or set backup: false',
         ]),
       }),
     );

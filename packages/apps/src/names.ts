@@ -25,6 +25,9 @@ export const SECRETS = {
   database: (spec: AppSpec) => ({ name: `${spec.name}-postgres`, key: 'password' }),
 } as const;
 
+/** The PersistentVolumeClaim of an app's volume (dr's archive job mounts it by this name). */
+export const volumeClaim = (spec: Pick<AppSpec, 'name'>, volume: string) => `${spec.name}-${volume}`;
+
 /** How dr reaches an app's database: host, port, database, role, and the Secret with its password. */
 export function databaseEndpoint(spec: AppSpec) {
   return {

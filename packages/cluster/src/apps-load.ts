@@ -43,7 +43,11 @@ export function loadApps(dir: string, label: string, cluster: Cluster): { apps: 
       errors.push(...findingsFromZod(parsed.error, AppSchema).map((f) => `${file}: ${f.path}: ${f.message}`));
       continue;
     }
-    const problems = appProblems(parsed.data).map((f) => `${file}: ${f.path}: ${f.message}`);
+    const problems = appProblems(parsed.data, name).map((f) => `${file}: ${f.path}: ${f.message}`);
+    const { dr } = cluster.features;
+    for (const [volume, spec] of Object.entries(parsed.data.volumes)) {
+      if (dr.enabled && spec.backup && !dr.s3) problems.push(`${file}: volumes.${volume}.backup: dr archives volumes to its S3 bucket only (features.dr.s3; its volume target lives in the dr namespace, out of the app's reach); add a bucket or set backup: false`);
+    }
     const namespace = parsed.data.namespace ?? name;
     const field = parsed.data.namespace ? 'namespace' : '(file name)';
     const owner = CLAIMED_NAMESPACES[namespace] ?? (cluster.features.dr.enabled && namespace === cluster.features.dr.namespace ? 'dr' : undefined);

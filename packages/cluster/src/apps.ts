@@ -66,6 +66,7 @@ export const AppSchema = z.strictObject({
         path: absolutePath,
         size: volumeSize,
         storageClass: dnsName.optional().describe('Defaults to the cluster\'s default StorageClass.'),
+        backup: enabled(true).describe('Archived (tar.gz) by the dr layer to its S3 bucket on its PostgreSQL schedule (needs features.dr.s3).'),
       }),
     )
     .default({})
@@ -112,7 +113,7 @@ export interface AppSpec extends z.output<typeof AppSchema> {
 }
 
 /** Rules between fields of one app; each names its field. */
-export function appProblems(app: z.output<typeof AppSchema>): Array<{ path: string; message: string }> {
+export function appProblems(app: z.output<typeof AppSchema>, name: string): Array<{ path: string; message: string }> {
   const out: Array<{ path: string; message: string }> = [];
   if (app.host && app.port === undefined) out.push({ path: 'host', message: 'needs `port`: the Ingress sends the host to it' });
   if (app.health && app.port === undefined) out.push({ path: 'health', message: 'needs `port`: the probes ask it' });
@@ -120,6 +121,11 @@ export function appProblems(app: z.output<typeof AppSchema>): Array<{ path: stri
   if (app.replicas > 1 && Object.keys(app.volumes).length) out.push({ path: 'replicas', message: 'must be 1 with volumes: a volume is ReadWriteOnce, one pod holds it' });
   for (const [name, value] of Object.entries(app.env)) {
     if (typeof value !== 'string' && !(value.secret in app.secrets)) out.push({ path: `env.${name}.secret`, message: `names "${value.secret}", which \`secrets\` does not declare` });
+  }
+  // CronJob names are at most 52 characters: <app>-db-backup and <app>-<volume>-backup must fit.
+  if (app.database && `${name}-db-backup`.length > 52) out.push({ path: 'database', message: `${name}-db-backup, the name of its backup job, is longer than 52 characters; shorten the file name` });
+  for (const [volume, spec] of Object.entries(app.volumes)) {
+    if (spec.backup && `${name}-${volume}-backup`.length > 52) out.push({ path: `volumes.${volume}`, message: `${name}-${volume}-backup, the name of its backup job, is longer than 52 characters; shorten the names` });
   }
   const paths = [...Object.values(app.volumes).map((v) => v.path), ...app.writable, ...Object.keys(app.files)];
   const twice = paths.find((p, i) => paths.indexOf(p) !== i);

@@ -19,13 +19,21 @@ export const N8N_DATABASE_CLIENT_LABELS = { 'groundwork.dev/n8n-database-client'
 export type AppDatabaseKind = `db-${string}`;
 
 export const appDatabaseKind = (app: string): AppDatabaseKind => `db-${app}`;
+/** An app's volume: archives of kind vol-<app>-<volume>, taken in the app's namespace (the claim is there). */
+export type AppVolumeKind = `vol-${string}`;
+export const appVolumeKind = (app: string, volume: string): AppVolumeKind => `vol-${app}-${volume}`;
+export const appVolumeJob = (app: string, volume: string) => `${app}-${volume}-backup`;
 /** The CronJob that dumps an app's database, in the dr namespace. */
 export const appDatabaseJob = (app: string) => `${app}-db-backup`;
 
 export interface BackupPlan {
-  kind: BackupKind | AppDatabaseKind;
-  /** The app whose database this is, for kind db-<app>. */
+  kind: BackupKind | AppDatabaseKind | AppVolumeKind;
+  /** The app whose database or volume this is. */
   app?: string;
+  /** The volume, for kind vol-<app>-<volume>. */
+  volume?: string;
+  /** Where the CronJob runs: the dr namespace unless said here (an app's namespace, for its volumes). */
+  namespace?: string;
   /** The CronJob that takes it. */
   job: string;
   schedule: string;
@@ -34,7 +42,7 @@ export interface BackupPlan {
   description: string;
 }
 
-/** The backups a cluster takes: etcd always, the n8n database and exports when n8n runs, each app's database. None without dr. */
+/** The backups a cluster takes: etcd always, the n8n database and exports when n8n runs, each app's database and volumes. None without dr. */
 export function backupPlan(cluster: Cluster): BackupPlan[] {
   const { dr, n8n } = cluster.features;
   if (!dr.enabled) return [];
@@ -48,6 +56,14 @@ export function backupPlan(cluster: Cluster): BackupPlan[] {
     if (!app.database?.backup) continue;
     const schedule = dr.postgresSchedule;
     out.push({ kind: appDatabaseKind(app.name), app: app.name, job: appDatabaseJob(app.name), schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description: `dump of ${app.name}'s database (pg_dump custom format)` });
+  }
+  for (const app of cluster.apps ?? []) {
+    if (!dr.s3) break;
+    for (const [volume, spec] of Object.entries(app.volumes)) {
+      if (!spec.backup) continue;
+      const schedule = dr.postgresSchedule;
+      out.push({ kind: appVolumeKind(app.name, volume), app: app.name, volume, namespace: app.namespace, job: appVolumeJob(app.name, volume), schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description: `archive of ${app.name}'s volume ${volume} (tar.gz)` });
+    }
   }
   return out;
 }

@@ -30,8 +30,8 @@ export {
   nodeTaints,
   durationHours,
 } from './derive.ts';
-export { BACKUP_KINDS, BACKUP_JOBS, N8N_DATABASE_CLIENT_LABELS, backupPlan, appDatabaseKind, appDatabaseJob } from './backups.ts';
-export type { BackupKind, BackupPlan, AppDatabaseKind } from './backups.ts';
+export { BACKUP_KINDS, BACKUP_JOBS, N8N_DATABASE_CLIENT_LABELS, backupPlan, appDatabaseKind, appDatabaseJob, appVolumeKind, appVolumeJob } from './backups.ts';
+export type { BackupKind, BackupPlan, AppDatabaseKind, AppVolumeKind } from './backups.ts';
 export { parseCron, cronProblem, runsBetween, previousRun, longestGapSeconds, allowedAgeSeconds } from './cron.ts';
 export { supportedTalosLines, talosLineFor, parseVersion, compareVersions } from './versions.ts';
 export type { TalosLine } from './versions.ts';

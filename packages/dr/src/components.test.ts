@@ -18,11 +18,11 @@ describe('the dr layer\'s objects', () => {
   const pi = render(exampleCluster('pi-fleet'));
   const metal = render(exampleCluster('metal-ha'));
 
-  it('renders nothing without dr, only the etcd backup without n8n and apps, and a dump job per app database', () => {
+  it('renders nothing without dr, only the etcd backup without n8n and apps, a dump job per app database and the archives of app volumes', () => {
     expect(components(exampleCluster('docker-dev'))).toEqual([]);
     const etcdOnly = components(exampleVariant('pi-fleet', (t) => t.replace('  n8n:\n    enabled: true\n', '  n8n:\n    enabled: false\n')));
     expect(etcdOnly.map((c) => c.name)).toEqual(['network', 'runner', 'etcd']);
-    expect(components(exampleCluster('pi-fleet')).map((c) => c.name)).toEqual(['network', 'runner', 'etcd', 'postgres', 'n8n', 'rss-db-backup']);
+    expect(components(exampleCluster('pi-fleet')).map((c) => c.name)).toEqual(['network', 'runner', 'etcd', 'postgres', 'n8n', 'rss-db-backup', 'vault-volumes']);
   });
 
   it('schedules in UTC, never overlaps runs, stops hung ones, and keeps a short history', () => {

@@ -56,7 +56,7 @@ const spec = {
 } as const;
 
 function kindOf(value: string | undefined, what: string): Kind {
-  if (!value || !isKind(value)) throw new UserError(`${what}: expected one of ${KINDS.join(', ')} or db-<app>, got ${value ?? 'nothing'}`, { exitCode: 2 });
+  if (!value || !isKind(value)) throw new UserError(`${what}: expected one of ${KINDS.join(', ')}, db-<app> or vol-<app>-<volume>, got ${value ?? 'nothing'}`, { exitCode: 2 });
   return value;
 }
 
@@ -138,6 +138,9 @@ async function run({ options, positionals }: { options: ParsedOptions<typeof spe
       if (kind === 'etcd') throw new UserError('etcd is restored by bootstrapping Talos from a snapshot: see gw-dr recovery --cluster=' + cluster.name, { exitCode: 2 });
       if (kind.startsWith('db-')) {
         throw new UserError(`restore ${kind}: an app's database is restored by hand: gw-dr fetch ${kind} --out=${kind}.dump, then pg_restore --clean --if-exists --no-owner into it (docs/apps.md)`, { exitCode: 2 });
+      }
+      if (kind.startsWith('vol-')) {
+        throw new UserError(`restore ${kind}: an app's volume is restored by hand: gw-dr fetch ${kind} --out=${kind}.tgz, then tar --extract into the claim with the app stopped (docs/apps.md)`, { exitCode: 2 });
       }
       if (options['database-url']) {
         if (kind !== 'postgres') throw new UserError('--database-url is for restore postgres', { exitCode: 2 });

@@ -6,6 +6,7 @@ import { appDatabaseBackup, etcdBackup, n8nBackup, postgresBackup } from './comp
 import { network } from './components/network.ts';
 import { runnerConfig } from './components/runner.ts';
 import { backupVolume } from './components/volume.ts';
+import { appVolumeBackups } from './components/volumes.ts';
 import { LAYER } from './names.ts';
 
 /** Everything the layer renders; nothing when the cluster file leaves dr off. */
@@ -23,9 +24,14 @@ export function components(cluster: LoadedCluster): Component[] {
     out.push({ name: 'postgres', description: `dumps of the n8n database on "${plan.postgres}" to ${targets}`, objects: postgresBackup(cluster) });
     out.push({ name: 'n8n', description: `n8n workflow and credential exports on "${plan.n8n}" to ${targets}`, objects: n8nBackup(cluster) });
   }
-  for (const plan of backupPlan(cluster.config)) {
-    const app = cluster.config.apps?.find((a) => a.name === plan.app);
-    if (app) out.push({ name: plan.job, description: `dumps of ${app.name}'s database on "${plan.schedule}" to ${targets}`, objects: appDatabaseBackup(cluster, plan, app) });
+  const plans = backupPlan(cluster.config);
+  for (const app of cluster.config.apps ?? []) {
+    const dump = plans.find((p) => p.app === app.name && p.kind.startsWith('db-'));
+    if (dump) out.push({ name: dump.job, description: `dumps of ${app.name}'s database on "${dump.schedule}" to ${targets}`, objects: appDatabaseBackup(cluster, dump, app) });
+    const volumes = plans.filter((p) => p.app === app.name && p.volume);
+    if (volumes.length) {
+      out.push({ name: `${app.name}-volumes`, description: `archives of ${app.name}'s volume${volumes.length === 1 ? '' : 's'} ${volumes.map((p) => p.volume).join(', ')} on "${volumes[0]!.schedule}" to s3://${dr.s3!.bucket}, from its namespace`, objects: appVolumeBackups(cluster, app, volumes) });
+    }
   }
   return out;
 }

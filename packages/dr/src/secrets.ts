@@ -1,6 +1,6 @@
 import { backupPlan, type Cluster } from '@groundwork/cluster';
 import { appDatabaseEndpoint } from '@groundwork/apps';
-import { defineSecrets } from '@groundwork/secrets-sops';
+import { defineSecrets, type SecretDeclaration } from '@groundwork/secrets-sops';
 import { NAMESPACE as N8N_NAMESPACE, SECRETS as N8N_SECRETS } from '@groundwork/n8n/names';
 import { SECRETS } from './names.ts';
 
@@ -30,9 +30,19 @@ export default defineSecrets('dr', [
   },
 ], (cluster) =>
   // The dump job of each app database reads a copy of the app role's password (the apps layer declares the original).
-  backupPlan(cluster).flatMap((plan) => {
+  backupPlan(cluster).flatMap((plan): SecretDeclaration[] => {
     const app = cluster.apps?.find((a) => a.name === plan.app);
     if (!app) return [];
+    if (plan.volume) {
+      // An app's volumes are archived from its namespace: the bucket key goes there too (once per namespace).
+      if (plan.job !== backupPlan(cluster).find((p) => p.app === app.name && p.volume)?.job) return [];
+      return [{
+        namespace: app.namespace,
+        name: SECRETS.s3.name,
+        description: `the backup bucket's key, for the archives of ${app.name}'s volumes (a copy of dr/${SECRETS.s3.name})`,
+        keys: Object.fromEntries([SECRETS.s3.accessKeyId, SECRETS.s3.secretAccessKey].map((key) => [key, { copyOf: { namespace: namespace(cluster), name: SECRETS.s3.name, key } }])),
+      }];
+    }
     const { secret } = appDatabaseEndpoint(app);
     return [{
       namespace,

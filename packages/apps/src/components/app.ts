@@ -21,7 +21,7 @@ import {
 } from '@groundwork/kube';
 import { INGRESS_PODS, TRAEFIK_NAMESPACE } from '@groundwork/platform-core';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
-import { POSTGRES_PORT, SECRETS, appOf, databaseOf } from '../names.ts';
+import { POSTGRES_PORT, SECRETS, appOf, databaseOf, volumeClaim } from '../names.ts';
 import { databaseEnv } from './database.ts';
 
 const PROMETHEUS = peers.pods('observability', { 'app.kubernetes.io/name': 'prometheus' });
@@ -94,7 +94,7 @@ export function appObjects(cluster: LoadedCluster, spec: AppSpec): object[] {
     ...volumes.map(([name, volume]) => ({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: meta(app, `${spec.name}-${name}`),
+      metadata: meta(app, volumeClaim(spec, name)),
       spec: { accessModes: ['ReadWriteOnce'], ...(volume.storageClass ? { storageClassName: volume.storageClass } : {}), resources: { requests: { storage: volume.size } } },
     })),
     deployment(app, {
@@ -123,7 +123,7 @@ export function appObjects(cluster: LoadedCluster, spec: AppSpec): object[] {
           }),
         ],
         volumes: [
-          ...volumes.map(([name]) => ({ name, persistentVolumeClaim: { claimName: `${spec.name}-${name}` } })),
+          ...volumes.map(([name]) => ({ name, persistentVolumeClaim: { claimName: volumeClaim(spec, name) } })),
           ...scratch.map((s) => ({ name: s.name, emptyDir: { sizeLimit: '256Mi' } })),
           ...(files.length ? [{ name: 'files', configMap: { name: `${spec.name}-files` } }] : []),
         ],

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupPlan, controlPlanes, longestGapSeconds, workers } from '@groundwork/cluster';
 import { execFile } from '@groundwork/kit';
+import { APP_DATABASE_CLIENT_LABEL, APPS_LAYER, appDatabaseEndpoint } from '@groundwork/apps';
 import { allObjects, checkPolicies, checkSchemas, formatFinding, podTemplateOf, readRenderedLayer, reaches, selectorMatches, type KubeObject, type StaticCheck, type Traffic } from '@groundwork/kube';
 import { N8N_LAYER, N8N_NAMESPACE, N8N_POSTGRES } from '@groundwork/n8n';
 import { drillNamespace, drillNamespaceObjects } from '../components/jobs.ts';
@@ -46,9 +47,9 @@ function podsOf(objects: KubeObject[]): Array<{ name: string; namespace: string;
 }
 
 /**
- * Network policies, evaluated over this layer and the n8n layer as rendered: each job reaches what its work
- * needs (DNS, the bucket, the Talos API of the control planes, n8n's database) and what it does not need is
- * refused; the same for the drill's scratch namespace.
+ * Network policies, evaluated over this layer, the n8n layer and the apps layer as rendered: each job reaches
+ * what its work needs (DNS, the bucket, the Talos API of the control planes, n8n's or its app's database) and
+ * what it does not need is refused; the same for the drill's scratch namespace.
  */
 const network: StaticCheck = {
   name: 'network',
@@ -57,7 +58,10 @@ const network: StaticCheck = {
     const problems: string[] = [];
     const n8n = cluster.config.features.n8n.enabled ? readRenderedLayer(root, cluster.name, N8N_LAYER) : undefined;
     const drill = drillNamespaceObjects(cluster, { namespace: drillNamespace(cluster, 'check'), name: 'drill', at: 'latest' });
-    const all = [...objects, ...(n8n ? allObjects(n8n) : []), ...drill];
+    // The apps' namespaces hold their databases and, for their volumes' archives, jobs of this layer.
+    const apps = cluster.config.apps?.length ? readRenderedLayer(root, cluster.name, APPS_LAYER) : undefined;
+    const all = [...objects, ...(n8n ? allObjects(n8n) : []), ...(apps ? allObjects(apps) : []), ...drill];
+    const appDatabases = (cluster.config.apps ?? []).filter((a) => a.database).map((a) => ({ app: a.name, to: { pod: { namespace: a.namespace, labels: appDatabaseEndpoint(a).pods } }, port: appDatabaseEndpoint(a).port }));
     // The database pod as the n8n layer renders it (all its labels: policies may select on any of them).
     const database = n8n ? podsOf(allObjects(n8n)).find((p) => selectorMatches({ matchLabels: { ...N8N_POSTGRES.pods } }, p.labels)) : undefined;
     const postgres = { pod: { namespace: N8N_NAMESPACE, labels: database?.labels ?? { ...N8N_POSTGRES.pods } } };
@@ -91,8 +95,13 @@ const network: StaticCheck = {
       for (const node of controlPlanes(cluster.config)) expect({ from, to: { ip: node.ip }, port: TALOS_API_PORT }, isEtcd, `${pod.name} → Talos API of ${node.name}`);
       for (const node of workers(cluster.config).slice(0, 1)) expect({ from, to: { ip: node.ip }, port: TALOS_API_PORT }, false, `${pod.name} → Talos API of worker ${node.name}`);
       if (n8n) expect({ from, to: postgres, port: N8N_POSTGRES.port }, isClient && pod.namespace === cluster.config.features.dr.namespace, `${pod.name} → n8n's PostgreSQL`);
+      for (const db of appDatabases) {
+        const dumps = pod.labels[APP_DATABASE_CLIENT_LABEL] === db.app && pod.namespace === cluster.config.features.dr.namespace;
+        expect({ from, to: db.to, port: db.port }, dumps, `${pod.name} → ${db.app}'s PostgreSQL`);
+      }
     }
-    return { problems, notes: [...notes, `${checked} paths of ${podsOf([...objects, ...drill]).length} job pods checked against the dr${n8n ? ' and n8n' : ''} network policies`] };
+    const layers = ['dr', ...(n8n ? ['n8n'] : []), ...(apps ? ['apps'] : [])].join(', ');
+    return { problems, notes: [...notes, `${checked} paths of ${podsOf([...objects, ...drill]).length} job pods checked against the network policies of ${layers}`] };
   },
 };
 

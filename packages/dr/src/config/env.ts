@@ -12,9 +12,13 @@ export function retentionText(cluster: LoadedCluster): string {
   return `last=${last},daily=${daily},weekly=${weekly},monthly=${monthly}`;
 }
 
-/** What every runner container is told: the cluster, its recipients, retention, and the targets. */
-export function runnerEnv(cluster: LoadedCluster): Env {
-  const { s3, volume } = cluster.config.features.dr;
+/**
+ * What every runner container is told: the cluster, its recipients, retention, and the targets. Pods outside
+ * the dr namespace (an app volume's archive) cannot mount the volume target: `volumeTarget: false` leaves it out.
+ */
+export function runnerEnv(cluster: LoadedCluster, options: { volumeTarget?: boolean } = {}): Env {
+  const { s3 } = cluster.config.features.dr;
+  const volume = options.volumeTarget === false ? undefined : cluster.config.features.dr.volume;
   return {
     [ENV.cluster]: cluster.name,
     [ENV.recipients]: `${MOUNTS.runner}/recipients.txt`,

@@ -36,16 +36,17 @@ export function podVolumes(cluster: LoadedCluster, workSize: string, extra: IVol
 const user = (uid: number) => ({ runAsUser: uid, runAsGroup: uid });
 
 /** The runner: checks, encrypts, stores, fetches (node image, its `node` user). */
-export function runnerContainer(cluster: LoadedCluster, name: string, args: string[], extra: Pick<ContainerSpec, 'env' | 'mounts'> = {}): ReturnType<typeof container> {
+export function runnerContainer(cluster: LoadedCluster, name: string, args: string[], extra: Pick<ContainerSpec, 'env' | 'mounts'> & { volumeTarget?: boolean } = {}): ReturnType<typeof container> {
+  const volumeTarget = extra.volumeTarget !== false;
   return container({
     name,
     image: IMAGES.runner,
     command: ['node', `${MOUNTS.runner}/runner.mjs`],
     args,
-    env: { ...runnerEnv(cluster), ...extra.env },
+    env: { ...runnerEnv(cluster, { volumeTarget }), ...extra.env },
     // Measured: 145 MB peak storing a 200 MB dump (streamed in 64 KiB chunks, so it does not grow with the size).
     resources: { cpu: '50m', memory: '160Mi', memoryLimit: '384Mi' },
-    mounts: [runnerMount, workMount, ...targetMounts(cluster), ...(extra.mounts ?? [])],
+    mounts: [runnerMount, workMount, ...(volumeTarget ? targetMounts(cluster) : []), ...(extra.mounts ?? [])],
     security: user(IMAGE_USERS.runner),
   });
 }

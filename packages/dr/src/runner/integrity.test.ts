@@ -1,11 +1,13 @@
-import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHybridIdentity, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { execFile } from '@groundwork/kit';
 import { scratchDir } from '@groundwork/testkit';
 import { BackupCryptoError, decryptFile, encryptFile } from './crypto.ts';
-import { IntegrityError, checkEtcdSnapshot, checkN8nExport, checkPostgresDump } from './integrity.ts';
+import { IntegrityError, checkEtcdSnapshot, checkN8nExport, checkPostgresDump, checkVolumeArchive } from './integrity.ts';
 import { startEtcd, type Etcd } from '../../test/etcd.ts';
 
 describe('etcd snapshots from a real etcd', () => {
@@ -62,6 +64,31 @@ describe('other backups\' own checks', () => {
     expect(checkN8nExport(file)).toMatchObject({ workflows: 1, credentials: 1 });
     writeFileSync(file, JSON.stringify({ ...bundle, credentials: [{ id: 'c1', data: { apiKey: 'plain' } }] }));
     expect(() => checkN8nExport(file)).toThrow(/credential c1 is not encrypted/);
+  });
+});
+
+describe('volume archives made by the real tar', () => {
+  const dir = scratchDir('gw-dr-tar-');
+  const tar = (out: string, from: string) => expect(execFile('tar', ['--create', '--gzip', `--file=${out}`, `--directory=${from}`, '.']).status).toBe(0);
+
+  it('pass whole, entries counted; fail cut short, not tar, or not gzip, naming the file', async () => {
+    const source = join(dir, 'source');
+    mkdirSync(join(source, 'sub'), { recursive: true });
+    writeFileSync(join(source, 'big.bin'), randomBytes(200_000));
+    writeFileSync(join(source, 'sub', 'small.txt'), 'x\n');
+    const archive = join(dir, 'ok.tgz');
+    tar(archive, source);
+    expect(await checkVolumeArchive(archive)).toEqual({ bytes: readFileSync(archive).length, entries: 4 });
+
+    const cut = join(dir, 'cut.tgz');
+    writeFileSync(cut, readFileSync(archive).subarray(0, 100_000));
+    await expect(checkVolumeArchive(cut)).rejects.toThrow(new RegExp(`${cut}: `));
+    const notTar = join(dir, 'not-tar.tgz');
+    writeFileSync(notTar, gzipSync(Buffer.alloc(4096, 65)));
+    await expect(checkVolumeArchive(notTar)).rejects.toThrow(/wrong checksum: not a tar archive/);
+    const notGzip = join(dir, 'plain.tgz');
+    writeFileSync(notGzip, 'plain text');
+    await expect(checkVolumeArchive(notGzip)).rejects.toThrow(IntegrityError);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { isDatabaseDump, type Kind } from './naming.ts';
+import { createGunzip } from 'node:zlib';
+import { isDatabaseDump, isVolumeArchive, type Kind } from './naming.ts';
 
 /**
  * Checks that a backup's plaintext is what it claims to be before it is encrypted and stored, and again
@@ -85,12 +86,61 @@ export function checkN8nExport(file: string): { bytes: number; workflows: number
   return { bytes: statSync(file).size, workflows: parsed.workflows.length, credentials: parsed.credentials.length };
 }
 
+const BLOCK = 512;
+
+/**
+ * A volume archive (tar.gz, as `tar --create --gzip` writes it): the gzip stream whole (its CRC is checked at
+ * the end), every tar header's checksum right, every member's data present, and the two zero blocks that end
+ * an archive. Read as a stream, so a large volume takes no memory.
+ */
+export async function checkVolumeArchive(file: string): Promise<{ bytes: number; entries: number }> {
+  let pending = Buffer.alloc(0);
+  let skip = 0;
+  let entries = 0;
+  let ended = false;
+  const gunzip = createReadStream(file).pipe(createGunzip());
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      pending = Buffer.concat([pending, chunk]);
+      while (!ended && pending.length >= BLOCK) {
+        if (skip > 0) {
+          const take = Math.min(skip, Math.floor(pending.length / BLOCK)) * BLOCK;
+          pending = pending.subarray(take);
+          skip -= take / BLOCK;
+          continue;
+        }
+        const header = pending.subarray(0, BLOCK);
+        pending = pending.subarray(BLOCK);
+        if (header.every((b) => b === 0)) {
+          ended = true;
+          break;
+        }
+        const stored = parseInt(header.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
+        const sum = header.reduce((total, byte, i) => total + (i >= 148 && i < 156 ? 32 : byte), 0);
+        if (stored !== sum) throw new IntegrityError(`${file}: tar header ${entries + 1} has a wrong checksum: not a tar archive, or a damaged one`);
+        const size = parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+        skip = Math.ceil(size / BLOCK);
+        entries += 1;
+      }
+    }
+  } catch (error) {
+    if (error instanceof IntegrityError) throw error;
+    throw new IntegrityError(`${file}: not a whole gzip stream (${(error as Error).message})`);
+  }
+  if (!ended || skip > 0) throw new IntegrityError(`${file}: the tar archive ends early (${entries} entries read)`);
+  return { bytes: statSync(file).size, entries };
+}
+
 export async function checkBackup(kind: Kind, file: string): Promise<string> {
   if (kind === 'etcd') {
     const { bytes, pageSize } = await checkEtcdSnapshot(file);
     return `etcd snapshot, ${bytes} bytes, ${pageSize}-byte pages, SHA-256 intact`;
   }
   if (isDatabaseDump(kind)) return `pg_dump archive, ${checkPostgresDump(file).bytes} bytes`;
+  if (isVolumeArchive(kind)) {
+    const { bytes, entries } = await checkVolumeArchive(file);
+    return `volume archive, ${entries} entries, ${bytes} bytes`;
+  }
   const { workflows, credentials } = checkN8nExport(file);
   return `n8n export, ${workflows} workflow${workflows === 1 ? '' : 's'}, ${credentials} credential${credentials === 1 ? '' : 's'} (encrypted)`;
 }

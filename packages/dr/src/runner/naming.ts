@@ -5,10 +5,17 @@
  */
 
 export const KINDS = ['etcd', 'postgres', 'n8n'] as const;
-/** The fixed kinds, and db-<app>: the dump of an app's own PostgreSQL (clusters/<name>/apps/<app>.yaml). */
-export type Kind = (typeof KINDS)[number] | `db-${string}`;
+/**
+ * The fixed kinds, db-<app> (the dump of an app's own PostgreSQL) and vol-<app>-<volume> (an archive of an
+ * app's volume), for the apps of clusters/<name>/apps/.
+ */
+export type Kind = (typeof KINDS)[number] | `db-${string}` | `vol-${string}`;
 
 const APP_DATABASE = /^db-[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const APP_VOLUME = /^vol-[a-z0-9]([-a-z0-9]{0,120}[a-z0-9])?$/;
+
+/** A kind whose plaintext is a gzip-compressed tar archive. */
+export const isVolumeArchive = (kind: Kind) => kind.startsWith('vol-');
 
 /** A kind whose plaintext is a pg_dump archive. */
 export const isDatabaseDump = (kind: Kind) => kind === 'postgres' || kind.startsWith('db-');
@@ -17,6 +24,7 @@ export const isDatabaseDump = (kind: Kind) => kind === 'postgres' || kind.starts
 export function extensionOf(kind: Kind): string {
   if (kind === 'etcd') return 'db';
   if (kind === 'n8n') return 'json';
+  if (isVolumeArchive(kind)) return 'tgz';
   return 'dump';
 }
 
@@ -30,7 +38,7 @@ export interface BackupName {
 }
 
 export function isKind(text: string): text is Kind {
-  return (KINDS as readonly string[]).includes(text) || APP_DATABASE.test(text);
+  return (KINDS as readonly string[]).includes(text) || APP_DATABASE.test(text) || APP_VOLUME.test(text);
 }
 
 export function stamp(ms: number): string {

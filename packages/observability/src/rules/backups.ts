@@ -4,8 +4,8 @@ import type { AlertRule, RuleGroup } from './model.ts';
 const ALERTS: Record<BackupKind, string> = { etcd: 'EtcdBackupTooOld', postgres: 'PostgresBackupTooOld', n8n: 'N8nExportTooOld' };
 
 function tooOld(namespace: string, { kind, job, schedule, allowedAgeSeconds: limit }: BackupPlan): AlertRule {
-  // Every app database shares one alert; its cronjob label names the app.
-  const alert = kind.startsWith('db-') ? 'AppDatabaseBackupTooOld' : ALERTS[kind as BackupKind];
+  // Every app database shares one alert, every app volume another; their cronjob label names the app.
+  const alert = kind.startsWith('db-') ? 'AppDatabaseBackupTooOld' : kind.startsWith('vol-') ? 'AppVolumeBackupTooOld' : ALERTS[kind as BackupKind];
   const selector = `{namespace="${namespace}",cronjob="${job}"}`;
   const source = `{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${namespace}",cronjob="${job}"}`;
   const atMinutes = Math.ceil(limit / 60) + 10;
@@ -25,7 +25,7 @@ function tooOld(namespace: string, { kind, job, schedule, allowedAgeSeconds: lim
 /** Backups the dr layer takes: each one recent, and no failed backup job. */
 export function backupRules(cluster: LoadedCluster): RuleGroup {
   const { dr } = cluster.config.features;
-  const rules: AlertRule[] = backupPlan(cluster.config).map((plan) => tooOld(dr.namespace, plan));
+  const rules: AlertRule[] = backupPlan(cluster.config).map((plan) => tooOld(plan.namespace ?? dr.namespace, plan));
   // The Job's Failed condition (its retries are used up), as kube-prometheus alerts: kube_job_status_failed
   // counts failed pods, so a backup whose retry succeeded would fire too.
   const failed = (condition: string) => `kube_job_failed{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${dr.namespace}",job_name="etcd-snapshot-29000000",condition="${condition}"}`;

@@ -139,10 +139,12 @@ describe('gw-status on a live cluster', () => {
     await client().create(deployment('kube-system', 'someone-elses', 1, { app: 'someone-elses' }));
     for (const [ns, name, replicas] of [['n8n', 'n8n', 1], ['n8n', 'n8n-worker', 2], ['observability', 'grafana', 1]] as const) await available(ns, name, replicas);
 
-    // The dr layer's CronJobs, each last successful an hour ago.
+    // The dr layer's CronJobs, each last successful an hour ago (an app volume's in the app's namespace).
     for (const plan of backupPlan(cluster.config)) {
-      await client().create({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: plan.job, namespace: 'dr', labels: layerLabels('dr') }, spec: { schedule: plan.schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'backup', image: 'stand-in/backup' }] } } } } } });
-      await client().setStatus('batch/v1', 'CronJob', plan.job, 'dr', { lastSuccessfulTime: new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z') });
+      const namespace = plan.namespace ?? 'dr';
+      if (!(await client().get('v1', 'Namespace', namespace))) await client().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      await client().create({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: plan.job, namespace, labels: layerLabels('dr') }, spec: { schedule: plan.schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'backup', image: 'stand-in/backup' }] } } } } } });
+      await client().setStatus('batch/v1', 'CronJob', plan.job, namespace, { lastSuccessfulTime: new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z') });
     }
     // pi-w-1 has rotated its serving certificate: the real signer issues it for a year.
     await kubeletCertificate('pi-w-1');
@@ -169,7 +171,7 @@ describe('gw-status on a live cluster', () => {
       ['n8n', ['n8n/n8n 1/1', 'n8n/n8n-worker 2/2']],
       ['observability', ['observability/grafana 1/1']],
     ]);
-    expect(json.backups.backups.map((b) => [b.cronJob, b.verdict, b.ageSeconds! >= 3600 && b.ageSeconds! < 3700])).toEqual([['etcd-snapshot', 'healthy', true], ['postgres-backup', 'healthy', true], ['n8n-export', 'healthy', true], ['rss-db-backup', 'healthy', true]]);
+    expect(json.backups.backups.map((b) => [b.cronJob, b.verdict, b.ageSeconds! >= 3600 && b.ageSeconds! < 3700])).toEqual([['etcd-snapshot', 'healthy', true], ['postgres-backup', 'healthy', true], ['n8n-export', 'healthy', true], ['rss-db-backup', 'healthy', true], ['vault-data-backup', 'healthy', true]]);
     const certs = Object.fromEntries(json.certificates.certificates.map((c) => [c.name, c.state]));
     expect(certs).toEqual({ 'talosconfig admin client': 'ok', 'Talos OS CA': 'ok', 'Kubernetes CA': 'ok', 'etcd CA': 'ok', 'aggregator CA': 'ok', 'kubelet serving pi-cp-1': 'none-issued', 'kubelet serving pi-w-1': 'ok', 'kubelet serving pi-w-2': 'none-issued', 'kubelet serving pi-w-3': 'none-issued' });
     expect(json.certificates.certificates.find((c) => c.name === 'kubelet serving pi-w-1')!.daysLeft).toBeGreaterThan(300);
@@ -222,7 +224,7 @@ describe('gw-status on a live cluster', () => {
     expect(backup).toMatchObject({ verdict: 'unhealthy', lastSuccessfulTime: new Date(old).toISOString(), schedule: plan.schedule });
     expect(backup.ageSeconds).toBeGreaterThan(plan.allowedAgeSeconds);
     expect(json.backups.problems).toEqual([expect.stringMatching(/^postgres-backup: the newest successful postgres backup is \d+d old \(allowed \d+[hd] for ".+"\)$/)]);
-    expect(json.backups.backups.filter((b) => b.verdict === 'healthy').map((b) => b.cronJob)).toEqual(['etcd-snapshot', 'n8n-export', 'rss-db-backup']);
+    expect(json.backups.backups.filter((b) => b.verdict === 'healthy').map((b) => b.cronJob)).toEqual(['etcd-snapshot', 'n8n-export', 'rss-db-backup', 'vault-data-backup']);
     expect(screen).toContain('Backups [UNHEALTHY]');
   });
 

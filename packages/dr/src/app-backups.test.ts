@@ -1,6 +1,7 @@
-import { chmodSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from '@groundwork/kit';
 import { isolatedEnv, runIn, scratchDir } from '@groundwork/testkit';
 import { runPod } from '@groundwork/testkit/pods';
 import { startPostgres, type Postgres } from '@groundwork/testkit/services';
@@ -9,11 +10,13 @@ import { CLUSTER, podSpecOf, runtimes, secretValue, storeAndRender, type Backdro
 import { SECRETS } from './names.ts';
 
 /**
- * An app's own database (clusters/pi-fleet/apps/rss.yaml has `database: { engine: postgres }`) on real tools:
- * the rendered rss-db-backup CronJob's pod dumps a real PostgreSQL as the app's role, with dr's copy of the
- * app's password, the runner encrypts and stores it as kind db-rss, and gw-dr fetches it back.
+ * The backups of pi-fleet's own apps on real tools. rss has `database: { engine: postgres }`: the rendered
+ * rss-db-backup CronJob's pod dumps a real PostgreSQL as the app's role, with dr's copy of the app's password,
+ * the runner encrypts and stores it as kind db-rss, and gw-dr fetches it back. vault has a volume: the
+ * rendered vault-data-backup pod, in vault's namespace, archives the claim with tar as the app's user and the
+ * runner stores it as vol-vault-data in the bucket; gw-dr fetches it and it unpacks to the same files.
  */
-describe('an app database: the rendered dump job → bucket and volume → gw-dr fetch → pg_restore', () => {
+describe('the apps\' backups: rendered dump and archive jobs → bucket (and volume) → gw-dr fetch → restored', () => {
   const dir = scratchDir('gw-dr-appdb-');
   chmodSync(dir, 0o711);
   let backdrop: Backdrop;
@@ -71,5 +74,38 @@ describe('an app database: the rendered dump job → bucket and volume → gw-dr
     const refused = await runIn(backdrop.rendered.ws.root, gwDr, ['restore', 'db-rss', `--cluster=${CLUSTER}`], env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('gw-dr fetch db-rss');
+  });
+
+  it('archives an app volume from its namespace as the app user, 0600 files included, and gw-dr fetches the same files back', async () => {
+    // The claim as vault leaves it: files of its user (65532), one readable by it alone, in a subfolder.
+    const claim = join(dir, 'vault-data');
+    mkdirSync(join(claim, 'attachments'), { recursive: true });
+    writeFileSync(join(claim, 'db.sqlite3'), Buffer.alloc(300_000, 7));
+    writeFileSync(join(claim, 'rsa_key.pem'), 'not really a key\n', { mode: 0o600 });
+    writeFileSync(join(claim, 'attachments', 'note.txt'), 'hello\n');
+    for (const path of ['', 'attachments', 'db.sqlite3', 'rsa_key.pem', 'attachments/note.txt']) chownSync(join(claim, path), 65532, 65532);
+    chmodSync(join(claim, 'rsa_key.pem'), 0o600);
+    const run = await runPod({
+      pod: podSpecOf(backdrop.rendered.dr, 'CronJob', 'vault-data-backup'),
+      namespace: 'vault',
+      objects: backdrop.rendered.dr,
+      runtimeFor: runtimes(),
+      claims: { 'vault-data': claim },
+      scratch: join(dir, 'archive-pod'),
+    });
+    expect(run.phase, run.containers.map((c) => `${c.name}: ${c.log}`).join('\n')).toBe('Succeeded');
+    expect(run.containers.map((c) => c.name)).toEqual(['archive', 'store']);
+    expect(run.containers[1]!.log).toMatch(/checked volume archive, 5 entries, \d+ bytes/);
+    const keys = (await backdrop.client.list(`${CLUSTER}/vol-vault-data/`)).map((o) => o.key);
+    expect(keys).toEqual([expect.stringMatching(/^pi-fleet\/vol-vault-data\/pi-fleet-vol-vault-data-\d{8}T\d{6}Z\.tgz\.age$/)]);
+
+    const env = isolatedEnv(scratchDir('gw-dr-home-'), { GROUNDWORK_DR_VOLUME: backdrop.volume });
+    const out = join(dir, 'vault.tgz');
+    const fetched = await runIn(backdrop.rendered.ws.root, gwDr, ['fetch', 'vol-vault-data', `--cluster=${CLUSTER}`, `--out=${out}`], env);
+    expect(fetched.code, fetched.stderr).toBe(0);
+    const unpacked = join(dir, 'unpacked');
+    mkdirSync(unpacked);
+    expect(execFile('tar', ['--extract', '--gzip', `--file=${out}`, `--directory=${unpacked}`]).status).toBe(0);
+    for (const path of ['db.sqlite3', 'rsa_key.pem', 'attachments/note.txt']) expect(readFileSync(join(unpacked, path)).equals(readFileSync(join(claim, path))), path).toBe(true);
   });
 });
