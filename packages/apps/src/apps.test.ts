@@ -105,6 +105,7 @@ describe('apps: clusters/<name>/apps/<app>.yaml and manifests/ as a layer', () =
     );
     ws.write('clusters/lab/apps/bad.yaml', 'image: docker.io/library/nginx:1.29.3\nreplicas: 3\nvolumes: { data: { path: /data, size: 1Gi } }\nenv: { TOKEN: { secret: token } }\n');
     ws.write('clusters/lab/apps/traefik.yaml', `namespace: web\n${WEB}`);
+    ws.write('clusters/lab/apps/grafana.yaml', 'image: docker.io/grafana/grafana:12.3.0\nport: 3000\nhost: grafana\n');
     ws.write('clusters/lab/apps/files.yaml', 'image: docker.io/library/nginx:1.29.3\nvolumes: { data: { path: /data, size: 1Gi } }\n');
     expect(() => loadCluster(ws.root, 'lab')).toThrow(
       expect.objectContaining({
@@ -112,6 +113,7 @@ describe('apps: clusters/<name>/apps/<app>.yaml and manifests/ as a layer', () =
           'clusters/lab/apps/bad.yaml: replicas: must be 1 with volumes: a volume is ReadWriteOnce, one pod holds it',
           'clusters/lab/apps/bad.yaml: env.TOKEN.secret: names "token", which `secrets` does not declare',
           'clusters/lab/apps/web.yaml: (file name): the namespace web is also traefik\'s; one app per namespace (each gets its own default-deny)',
+          'clusters/lab/apps/grafana.yaml: host: grafana.lab.home.arpa is already Grafana\'s; give the app a host of its own',
           'clusters/lab/apps/files.yaml: volumes.data.backup: dr archives volumes to its S3 bucket only (features.dr.s3; its volume target lives in the dr namespace, out of the app\'s reach); add a bucket or set backup: false',
         ]),
       }),

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { AppSchema, appProblems, type AppSpec } from './apps.ts';
+import { AppSchema, appHost, appProblems, type AppSpec } from './apps.ts';
+import { grafanaHost, n8nHost } from './derive.ts';
 import { findingsFromZod } from './issues.ts';
 import { CLAIMED_NAMESPACES } from './limits.ts';
 import type { Cluster } from './schema.ts';
@@ -18,6 +19,10 @@ export function loadApps(dir: string, label: string, cluster: Cluster): { apps: 
   const apps: AppSpec[] = [];
   const errors: string[] = [];
   const namespaces = new Map<string, string>();
+  // Two Ingresses for one host would split its paths between them: every host has one owner.
+  const hosts = new Map<string, string>();
+  if (cluster.features.n8n.enabled) hosts.set(n8nHost(cluster), 'n8n');
+  if (cluster.features.observability.enabled) hosts.set(grafanaHost(cluster), 'Grafana');
   for (const entry of readdirSync(folder).sort()) {
     if (!entry.endsWith('.yaml') && !entry.endsWith('.yml')) continue;
     const file = `${label}/apps/${entry}`;
@@ -55,6 +60,9 @@ export function loadApps(dir: string, label: string, cluster: Cluster): { apps: 
     const other = namespaces.get(namespace);
     if (other) problems.push(`${file}: ${field}: the namespace ${namespace} is also ${other}'s; one app per namespace (each gets its own default-deny)`);
     namespaces.set(namespace, name);
+    const host = appHost(parsed.data, cluster.domain);
+    if (host && hosts.has(host)) problems.push(`${file}: host: ${host} is already ${hosts.get(host)}'s; give the app a host of its own`);
+    if (host) hosts.set(host, name);
     if (problems.length) errors.push(...problems);
     else apps.push({ ...parsed.data, name, namespace, file });
   }
