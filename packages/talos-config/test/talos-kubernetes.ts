@@ -94,7 +94,8 @@ export class TalosKubernetes implements Machined {
   /** The kubelet's mirror of a static pod: deleted and created anew when its image changes, as a new pod UID. */
   private async mirror(node: string, component: Component, image: string): Promise<void> {
     const name = `${component}-${node}`;
-    await this.plane!.client.delete('v1', 'Pod', name, 'kube-system');
+    // The kubelet deletes a mirror pod with a grace period of 0 (pkg/kubelet/pod/mirror_client.go): gone at once.
+    await this.plane!.client.delete('v1', 'Pod', name, 'kube-system', { gracePeriodSeconds: 0 });
     await this.plane!.client.waitFor(`${name} to be gone`, async () => ((await this.plane!.client.get('v1', 'Pod', name, 'kube-system')) ? undefined : true), 30_000);
     await this.plane!.client.create({
       apiVersion: 'v1',

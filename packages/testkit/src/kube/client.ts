@@ -154,8 +154,9 @@ export class TestClient {
     return response.json<KubeObject>();
   }
 
-  async delete(apiVersion: string, kind: string, name: string, namespace?: string): Promise<void> {
-    const response = await this.request('DELETE', await this.path(apiVersion, kind, namespace, name), { propagationPolicy: 'Background' });
+  /** `gracePeriodSeconds: 0` deletes at once, as the kubelet deletes a mirror pod. */
+  async delete(apiVersion: string, kind: string, name: string, namespace?: string, options: { gracePeriodSeconds?: number } = {}): Promise<void> {
+    const response = await this.request('DELETE', await this.path(apiVersion, kind, namespace, name), { propagationPolicy: 'Background', ...options });
     if (response.status >= 300 && response.status !== 404) throw new KubeError(`delete ${kind} ${name}`, response);
   }
 
