@@ -5,6 +5,7 @@ import { checkPolicies, checkSchemas, formatFinding, podTemplateOf, renderCompon
 import { N8N_IMAGES } from '@groundwork/n8n';
 import { exampleCluster, exampleVariant, scratchDir } from '@groundwork/testkit';
 import type { LoadedCluster } from '@groundwork/cluster';
+import { components as appsComponents } from '@groundwork/apps';
 import { components } from './platform.ts';
 import { staticChecks } from './checks/static.ts';
 import { drillNamespace, drillNamespaceObjects, n8nRestoreJob, postgresRestoreJob } from './components/jobs.ts';
@@ -89,7 +90,11 @@ describe('the dr layer\'s objects', () => {
       const onDemand = [...drillNamespaceObjects(cluster, run), postgresRestoreJob(cluster, { ...run, namespace: 'dr', name: 'postgres-restore-x' }), n8nRestoreJob(cluster, { ...run, namespace: 'dr', name: 'n8n-restore-x' })];
       const objects = [...render(cluster), ...onDemand];
       expect((await checkSchemas(objects)).problems).toEqual([]);
-      expect(checkPolicies(objects).map(formatFinding)).toEqual([]);
+      // The apps layer renders the namespaces where the volumes' archive jobs run.
+      const appNamespaces = allObjects({ components: renderComponents('apps', cluster, appsComponents(cluster)) }).filter((o) => o.kind === 'Namespace');
+      const levels = new Map(appNamespaces.map((ns) => [ns.metadata.name, 'restricted' as const]));
+      expect(appNamespaces.every((ns) => ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] === 'restricted')).toBe(true);
+      expect(checkPolicies(objects, { namespaces: levels }).map(formatFinding)).toEqual([]);
     }
     expect(drillNamespace(exampleCluster('pi-fleet'), '20261130t010000')).toBe('dr-drill-20261130t010000');
   });
