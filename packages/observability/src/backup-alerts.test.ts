@@ -66,7 +66,9 @@ describe('backup alerts on what kube-state-metrics reports for real backup Jobs 
   let runner: PodRunner;
   let ksm: ProcessPod & { metrics: string };
   let reported: Sample[] = [];
-  const failedJob = `${plans.at(-1)!.job}-failed`;
+  // The Jobs the test runs belong to CronJobs of the dr namespace (an app volume's archive runs in the app's).
+  const inDr = plans.filter((p) => !p.namespace);
+  const failedJob = `${inDr.at(-1)!.job}-failed`;
   const retriedJob = `${plans[0]!.job}-retried`;
 
   beforeAll(async () => {
@@ -80,16 +82,17 @@ describe('backup alerts on what kube-state-metrics reports for real backup Jobs 
     await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } }, 'test');
     const cronjobs: KubeObject[] = [];
     for (const plan of plans) {
+      if (plan.namespace && !(await plane.client.get('v1', 'Namespace', plan.namespace))) await plane.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace } });
       cronjobs.push(await plane.client.create({
         apiVersion: 'batch/v1',
         kind: 'CronJob',
-        metadata: { name: plan.job, namespace: NS },
+        metadata: { name: plan.job, namespace: plan.namespace ?? NS },
         // Suspended: it must not run on its own during the test; it has simply never succeeded.
         spec: { schedule: plan.schedule, suspend: true, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'backup', image: 'example/backup:1' }] } } } } },
       }));
     }
     await plane.client.create(backupJob(retriedJob, cronjobs[0]!, 'test -e /state/tried && exit 0; touch /state/tried; exit 1'));
-    await plane.client.create(backupJob(failedJob, cronjobs.at(-1)!, 'echo "backup failed" >&2; exit 1'));
+    await plane.client.create(backupJob(failedJob, cronjobs[plans.indexOf(inDr.at(-1)!)]!, 'echo "backup failed" >&2; exit 1'));
     const finished = (name: string, type: string) => async () => {
       const job = await plane.client.get('batch/v1', 'Job', name, NS);
       return ((job?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((c) => c.type === type && c.status === 'True') ? true : undefined;
