@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runIn, scratchDir } from '@groundwork/testkit';
 import { describeRequest, mutatingRequests, type KubeObject } from '@groundwork/testkit/kube';
+import { allObjects, renderComponents } from '@groundwork/kube';
+import { components as appsComponents } from '@groundwork/apps';
 import { runPod } from '@groundwork/testkit/pods';
 import { startPostgres, type Postgres } from '@groundwork/testkit/services';
 import { main as gwDr } from './dr-cli.ts';
@@ -54,6 +56,9 @@ describe('drills and restores on a live cluster', () => {
     env = isolatedEnv(scratchDir('gw-dr-home-'), { GROUNDWORK_POLL_MS: '200' });
     // n8n as the n8n layer runs it: its namespace and three Deployments, rolled out on the kwok nodes.
     for (const object of rendered.n8n.filter((o) => o.kind === 'Namespace' || o.kind === 'Deployment')) await client().apply(object as KubeObject, 'groundwork-n8n');
+    // The apps' namespaces, as the apps layer leaves them before dr applies (vault's volume is archived there).
+    const apps = allObjects({ components: renderComponents('apps', rendered.cluster, appsComponents(rendered.cluster)) });
+    for (const namespace of apps.filter((o) => o.kind === 'Namespace')) await client().apply(namespace, 'groundwork-apps');
     for (const deployment of rendered.n8n.filter((o) => o.kind === 'Deployment')) {
       await client().waitFor(`${deployment.metadata.name} to be available`, async () => {
         const status = (await client().get('apps/v1', 'Deployment', deployment.metadata.name, 'n8n'))?.status as { availableReplicas?: number } | undefined;
@@ -73,7 +78,9 @@ describe('drills and restores on a live cluster', () => {
     const { result, writes } = await writesDuring(() => run(apply, [`--cluster=${CLUSTER}`]));
     expect(result.code, result.stderr).toBe(0);
     expect(writes.indexOf('patch namespaces dr')).toBeLessThan(writes.indexOf('patch cronjobs.batch dr/postgres-backup'));
-    expect(writes).toEqual(expect.arrayContaining(['patch serviceaccounts.talos.dev dr/etcd-snapshot', 'patch configmaps dr/dr-runner', 'patch persistentvolumeclaims dr/backups', 'patch secrets dr/backup-s3', 'patch secrets dr/n8n-database', 'patch cronjobs.batch dr/etcd-snapshot', 'patch cronjobs.batch dr/n8n-export']));
+    expect(writes).toEqual(expect.arrayContaining(['patch serviceaccounts.talos.dev dr/etcd-snapshot', 'patch configmaps dr/dr-runner', 'patch persistentvolumeclaims dr/backups', 'patch secrets dr/backup-s3', 'patch secrets dr/n8n-database', 'patch cronjobs.batch dr/etcd-snapshot', 'patch cronjobs.batch dr/n8n-export', 'patch cronjobs.batch dr/rss-db-backup', 'patch secrets dr/rss-database']));
+    // vault's volume is archived from vault's namespace: the runner, the bucket key and the job go there.
+    expect(writes).toEqual(expect.arrayContaining(['patch configmaps vault/dr-runner', 'patch secrets vault/backup-s3', 'patch networkpolicies.networking.k8s.io vault/volume-backup', 'patch cronjobs.batch vault/vault-data-backup']));
     expect((await client().get('talos.dev/v1alpha1', 'ServiceAccount', 'etcd-snapshot', 'dr'))?.spec).toEqual({ roles: ['os:etcd:backup'] });
     const again = await writesDuring(() => run(apply, [`--cluster=${CLUSTER}`]));
     expect(again.result.stderr).toMatch(/no changes: all \d+ objects are as rendered/);

@@ -114,6 +114,12 @@ export function main(argv: string[]): Promise<number> {
         if (value === '') throw new UserError('refusing to store an empty value', { exitCode: 2 });
         const result = await setSecretValue(root, cluster, secret, key, value, services, config);
         log.ok(`${result} ${manifestPath(name, secret.namespace, secret.name)}: ${key} set`);
+        // A copy of this value elsewhere (the bucket key for an app's volume archives) follows it at once.
+        const copied = declared.some((s) => Object.values(s.keys).some((spec) => isCopy(spec) && spec.copyOf.namespace === secret.namespace && spec.copyOf.name === secret.name && spec.copyOf.key === key));
+        if (copied) {
+          const report = await createMissingSecrets(root, cluster, declared, services, config);
+          for (const path of [...report.created, ...report.completed, ...report.refreshed]) log.ok(`copied the new value into ${path}`);
+        }
         return 0;
       }
       throw new UserError(`unknown command "${command}"`, { exitCode: 2, hint: 'run gw-secrets --help' });

@@ -39,7 +39,8 @@ describe('a cluster started from a copied example keeps none of its values', () 
     // Before the given values are set anew, verify names each one that is still public.
     const before = await runIn(ws.root, verify, ['--cluster=mine'], env);
     expect(before.code).toBe(1);
-    expect(before.stderr).toContain('clusters/mine/secrets/dr/backup-s3.sops.yaml: secret-access-key holds the value of clusters/pi-fleet/secrets/dr/backup-s3.sops.yaml: secret-access-key, public in this repository');
+    // The example holds that value twice: the original in dr/ and the copy for vault's volume archives.
+    expect(before.stderr).toMatch(/clusters\/mine\/secrets\/dr\/backup-s3\.sops\.yaml: secret-access-key holds the value of clusters\/pi-fleet\/secrets\/(dr|vault)\/backup-s3\.sops\.yaml: secret-access-key, public in this repository/);
 
     // 5: set what only a person can give.
     for (const [ref, key] of toSet) {
