@@ -1,5 +1,5 @@
 import type { AppSpec } from '@groundwork/cluster';
-import { selectorLabels, type App } from '@groundwork/kube';
+import { imageTag, selectorLabels, type App } from '@groundwork/kube';
 import { IMAGES } from './versions.ts';
 
 export const LAYER = 'apps';
@@ -8,13 +8,11 @@ export const POSTGRES_PORT = 5432;
 /** The label dr's dump job for an app carries (value: the app's name); the app's database admits it. */
 export const APP_DATABASE_CLIENT_LABEL = 'groundwork.dev/app-database-client';
 
-const tagOf = (image: string) => image.replace(/@sha256:.*$/, '').slice(image.lastIndexOf(':') + 1);
-
 /** The labels and names of an app's own workload. */
-export const appOf = (spec: AppSpec): App => ({ name: spec.name, namespace: spec.namespace, component: 'app', partOf: spec.name, version: tagOf(spec.image) });
+export const appOf = (spec: AppSpec): App => ({ name: spec.name, namespace: spec.namespace, component: 'app', partOf: spec.name, version: imageTag(spec.image) });
 
 /** Its database: `<app>-postgres`, in the app's namespace. */
-export const databaseOf = (spec: AppSpec): App => ({ name: 'postgres', instance: `${spec.name}-postgres`, namespace: spec.namespace, component: 'database', partOf: spec.name, version: tagOf(IMAGES.postgres) });
+export const databaseOf = (spec: AppSpec): App => ({ name: 'postgres', instance: `${spec.name}-postgres`, namespace: spec.namespace, component: 'database', partOf: spec.name, version: imageTag(IMAGES.postgres) });
 
 /**
  * The SOPS Secrets of an app (clusters/<name>/secrets/<namespace>/): its own values, and its database's

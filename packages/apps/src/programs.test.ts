@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCluster, type LoadedCluster } from '@groundwork/cluster';
-import { allObjects, podTemplateOf, renderComponents, type KubeObject } from '@groundwork/kube';
+import { allObjects, imageTag, podTemplateOf, renderComponents, type KubeObject } from '@groundwork/kube';
 import { decryptManifest, sopsSecretSource } from '@groundwork/secrets-sops';
 import { scratchDir } from '@groundwork/testkit';
 import { runPod, type PodRun, type Runtime } from '@groundwork/testkit/pods';
@@ -20,7 +20,8 @@ import { components } from './platform.ts';
 const repo = join(import.meta.dirname, '..', '..', '..');
 type Container = { env: Array<{ name: string; value?: string }>; readinessProbe: { httpGet: { path: string } } };
 const containerOf = (object: KubeObject) => (podTemplateOf(object)!.spec as { containers: Container[] }).containers[0]!;
-const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1).replace(/-alpine$/, '');
+/** The program version an image runs: its tag without the base image's suffix. */
+const versionOf = (image: string) => imageTag(image).replace(/-alpine$/, '');
 
 describe.runIf(SANDBOX.ok)('the pi-fleet example apps, run by their real programs on the rendered pods', () => {
   let cluster: LoadedCluster;
@@ -70,8 +71,8 @@ describe.runIf(SANDBOX.ok)('the pi-fleet example apps, run by their real program
 
   it('pins the programs the tests build at the images the app files name', () => {
     const image = (name: string) => cluster.config.apps!.find((a) => a.name === name)!.image;
-    expect(programVersion('caddy').replace(/^v/, '')).toBe(tagOf(image('home')));
-    expect(programVersion('miniflux').replace(/^v/, '')).toBe(tagOf(image('rss')));
+    expect(programVersion('caddy').replace(/^v/, '')).toBe(versionOf(image('home')));
+    expect(programVersion('miniflux').replace(/^v/, '')).toBe(versionOf(image('rss')));
   });
 
   it('home: Caddy reads the rendered Caddyfile, answers its probe and the page, and serves metrics, as uid 65532 on a read-only root', async () => {

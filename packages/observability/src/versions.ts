@@ -18,4 +18,5 @@ export const GRAFANA_PLUGINS = {
   victoriaLogs: 'victoriametrics-logs-datasource@0.31.0',
 } as const;
 
-export const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1);
+/** The tag of an image: the one reader of image references is the kube library's. */
+export { imageTag as tagOf } from '@groundwork/kube';

@@ -15,4 +15,5 @@ export const IMAGES = {
 } as const;
 
 /** The tag of an image reference, for app.kubernetes.io/version. */
-export const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1);
+/** The tag of an image: the one reader of image references is the kube library's. */
+export { imageTag as tagOf } from '@groundwork/kube';

@@ -69,6 +69,16 @@ export interface ContainerSpec {
   goMemoryLimit?: boolean;
 }
 
+/**
+ * The tag of an image reference ('' when it has none): `registry:5000/repo:1.2@sha256:…` gives `1.2`. A digest
+ * and a registry's port are not tags.
+ */
+export function imageTag(image: string): string {
+  const name = image.split('@')[0]!;
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(colon + 1) : '';
+}
+
 /** A container with the hardened defaults; only what differs has to be written down. */
 export function container(spec: ContainerSpec): IContainer {
   const vars = { ...spec.env, ...(spec.goMemoryLimit ? { GOMEMLIMIT: { resourceFieldRef: { resource: 'limits.memory' } } } : {}) };
