@@ -1,4 +1,5 @@
 import { allowedAgeSeconds } from './cron.ts';
+import type { AppSpec } from './apps.ts';
 import type { Cluster } from './schema.ts';
 
 /**
@@ -29,11 +30,11 @@ export const appDatabaseJob = (app: string) => `${app}-db-backup`;
 export interface BackupPlan {
   kind: BackupKind | AppDatabaseKind | AppVolumeKind;
   /** The app whose database or volume this is. */
-  app?: string;
+  app?: AppSpec;
   /** The volume, for kind vol-<app>-<volume>. */
   volume?: string;
-  /** Where the CronJob runs: the dr namespace unless said here (an app's namespace, for its volumes). */
-  namespace?: string;
+  /** Where the CronJob runs: the dr namespace, or an app's (its volumes' claims are there). */
+  namespace: string;
   /** The CronJob that takes it. */
   job: string;
   schedule: string;
@@ -46,7 +47,7 @@ export interface BackupPlan {
 export function backupPlan(cluster: Cluster): BackupPlan[] {
   const { dr, n8n } = cluster.features;
   if (!dr.enabled) return [];
-  const plan = (kind: BackupKind, schedule: string, description: string): BackupPlan => ({ kind, job: BACKUP_JOBS[kind], schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description });
+  const plan = (kind: BackupKind, schedule: string, description: string): BackupPlan => ({ kind, namespace: dr.namespace, job: BACKUP_JOBS[kind], schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description });
   const out = [plan('etcd', dr.etcdSchedule, 'etcd snapshot through the Talos API')];
   if (n8n.enabled) {
     out.push(plan('postgres', dr.postgresSchedule, 'dump of the n8n database (pg_dump custom format)'));
@@ -55,14 +56,14 @@ export function backupPlan(cluster: Cluster): BackupPlan[] {
   for (const app of cluster.apps ?? []) {
     if (!app.database?.backup) continue;
     const schedule = dr.postgresSchedule;
-    out.push({ kind: appDatabaseKind(app.name), app: app.name, job: appDatabaseJob(app.name), schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description: `dump of ${app.name}'s database (pg_dump custom format)` });
+    out.push({ kind: appDatabaseKind(app.name), app, namespace: dr.namespace, job: appDatabaseJob(app.name), schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description: `dump of ${app.name}'s database (pg_dump custom format)` });
   }
   for (const app of cluster.apps ?? []) {
     if (!dr.s3) break;
     for (const [volume, spec] of Object.entries(app.volumes)) {
       if (!spec.backup) continue;
       const schedule = dr.postgresSchedule;
-      out.push({ kind: appVolumeKind(app.name, volume), app: app.name, volume, namespace: app.namespace, job: appVolumeJob(app.name, volume), schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description: `archive of ${app.name}'s volume ${volume} (tar.gz)` });
+      out.push({ kind: appVolumeKind(app.name, volume), app, volume, namespace: app.namespace, job: appVolumeJob(app.name, volume), schedule, allowedAgeSeconds: allowedAgeSeconds(schedule), description: `archive of ${app.name}'s volume ${volume} (tar.gz)` });
     }
   }
   return out;

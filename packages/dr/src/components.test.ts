@@ -84,6 +84,12 @@ describe('the dr layer\'s objects', () => {
     expect(find(metal, 'NetworkPolicy', 'talos-api').spec.egress[0].to).toEqual(['10.20.0.11', '10.20.0.12', '10.20.0.13'].map((ip) => ({ ipBlock: { cidr: `${ip}/32` } })));
   });
 
+  it('lets only the dump job of an app with a database reach it: no database policy for an app with volumes only', () => {
+    const policies = render(exampleCluster('pi-fleet')).filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'dr').map((o) => o.metadata.name);
+    expect(policies).toContain('rss-database');
+    expect(policies).not.toContain('vault-database');
+  });
+
   it('passes the schema and policy checks, and so do the drill and restore Jobs built at run time', async () => {
     for (const cluster of [exampleCluster('pi-fleet'), exampleCluster('metal-ha')]) {
       const run = { namespace: drillNamespace(cluster, '20261130t010000'), name: 'drill', at: 'latest' };

@@ -26,9 +26,9 @@ export function components(cluster: LoadedCluster): Component[] {
   }
   const plans = backupPlan(cluster.config);
   for (const app of cluster.config.apps ?? []) {
-    const dump = plans.find((p) => p.app === app.name && p.kind.startsWith('db-'));
+    const dump = plans.find((p) => p.app === app && !p.volume);
     if (dump) out.push({ name: dump.job, description: `dumps of ${app.name}'s database on "${dump.schedule}" to ${targets}`, objects: appDatabaseBackup(cluster, dump, app) });
-    const volumes = plans.filter((p) => p.app === app.name && p.volume);
+    const volumes = plans.filter((p) => p.app === app && p.volume);
     if (volumes.length) {
       out.push({ name: `${app.name}-volumes`, description: `archives of ${app.name}'s volume${volumes.length === 1 ? '' : 's'} ${volumes.map((p) => p.volume).join(', ')} on "${volumes[0]!.schedule}" to s3://${dr.s3!.bucket}, from its namespace`, objects: appVolumeBackups(cluster, app, volumes) });
     }

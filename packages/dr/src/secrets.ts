@@ -28,27 +28,29 @@ export default defineSecrets('dr', [
     },
     when: (cluster) => cluster.features.dr.enabled && cluster.features.n8n.enabled,
   },
-], (cluster) =>
-  // The dump job of each app database reads a copy of the app role's password (the apps layer declares the original).
-  backupPlan(cluster).flatMap((plan): SecretDeclaration[] => {
-    const app = cluster.apps?.find((a) => a.name === plan.app);
-    if (!app) return [];
-    if (plan.volume) {
-      // An app's volumes are archived from its namespace: the bucket key goes there too (once per namespace).
-      if (plan.job !== backupPlan(cluster).find((p) => p.app === app.name && p.volume)?.job) return [];
-      return [{
+], (cluster) => {
+  const plans = backupPlan(cluster);
+  return (cluster.apps ?? []).flatMap((app): SecretDeclaration[] => {
+    const out: SecretDeclaration[] = [];
+    // The dump job of an app database reads a copy of the app role's password (the apps layer declares the original).
+    if (plans.some((p) => p.app === app && !p.volume)) {
+      const { secret } = appDatabaseEndpoint(app);
+      out.push({
+        namespace,
+        name: SECRETS.appDatabase(app.name),
+        description: `${app.name}'s database password, for its dump job (a copy of ${app.namespace}/${secret.name})`,
+        keys: { password: { copyOf: { namespace: app.namespace, name: secret.name, key: secret.key } } },
+      });
+    }
+    // An app's volumes are archived from its namespace: the bucket key goes there too.
+    if (plans.some((p) => p.app === app && p.volume)) {
+      out.push({
         namespace: app.namespace,
         name: SECRETS.s3.name,
         description: `the backup bucket's key, for the archives of ${app.name}'s volumes (a copy of dr/${SECRETS.s3.name})`,
         keys: Object.fromEntries([SECRETS.s3.accessKeyId, SECRETS.s3.secretAccessKey].map((key) => [key, { copyOf: { namespace: namespace(cluster), name: SECRETS.s3.name, key } }])),
-      }];
+      });
     }
-    const { secret } = appDatabaseEndpoint(app);
-    return [{
-      namespace,
-      name: SECRETS.appDatabase(app.name),
-      description: `${app.name}'s database password, for its dump job (a copy of ${app.namespace}/${secret.name})`,
-      keys: { password: { copyOf: { namespace: app.namespace, name: secret.name, key: secret.key } } },
-    }];
-  }),
-);
+    return out;
+  });
+});

@@ -67,7 +67,7 @@ describe('backup alerts on what kube-state-metrics reports for real backup Jobs 
   let ksm: ProcessPod & { metrics: string };
   let reported: Sample[] = [];
   // The Jobs the test runs belong to CronJobs of the dr namespace (an app volume's archive runs in the app's).
-  const inDr = plans.filter((p) => !p.namespace);
+  const inDr = plans.filter((p) => p.namespace === NS);
   const failedJob = `${inDr.at(-1)!.job}-failed`;
   const retriedJob = `${plans[0]!.job}-retried`;
 
@@ -82,11 +82,11 @@ describe('backup alerts on what kube-state-metrics reports for real backup Jobs 
     await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } }, 'test');
     const cronjobs: KubeObject[] = [];
     for (const plan of plans) {
-      if (plan.namespace && !(await plane.client.get('v1', 'Namespace', plan.namespace))) await plane.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace } });
+      if (plan.namespace !== NS && !(await plane.client.get('v1', 'Namespace', plan.namespace))) await plane.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace } });
       cronjobs.push(await plane.client.create({
         apiVersion: 'batch/v1',
         kind: 'CronJob',
-        metadata: { name: plan.job, namespace: plan.namespace ?? NS },
+        metadata: { name: plan.job, namespace: plan.namespace },
         // Suspended: it must not run on its own during the test; it has simply never succeeded.
         spec: { schedule: plan.schedule, suspend: true, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'backup', image: 'example/backup:1' }] } } } } },
       }));

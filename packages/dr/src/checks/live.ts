@@ -17,22 +17,20 @@ const created = (object: KubeObject) => Date.parse(String(object.metadata.creati
 const backups: LiveCheck = {
   name: 'backups',
   async run(api, { cluster }) {
-    const namespace = cluster.config.features.dr.namespace;
     const now = Date.now();
     const problems: string[] = [];
     const fine: string[] = [];
     for (const plan of backupPlan(cluster.config)) {
-      const where = plan.namespace ?? namespace;
-      const cronJob = await api.get({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: plan.job, namespace: where } });
+      const cronJob = await api.get({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: plan.job, namespace: plan.namespace } });
       if (!cronJob) {
-        problems.push(`${plan.kind}: CronJob ${where}/${plan.job} is missing`);
+        problems.push(`${plan.kind}: CronJob ${plan.namespace}/${plan.job} is missing`);
         continue;
       }
       const last = (cronJob.status as { lastSuccessfulTime?: string } | undefined)?.lastSuccessfulTime;
       const age = last ? (now - Date.parse(last)) / 1000 : undefined;
-      const jobs = (await api.list('batch/v1', 'Job', { namespace: where, labelSelector: `app.kubernetes.io/name=${plan.job}` })).sort((a, b) => created(b) - created(a));
+      const jobs = (await api.list('batch/v1', 'Job', { namespace: plan.namespace, labelSelector: `app.kubernetes.io/name=${plan.job}` })).sort((a, b) => created(b) - created(a));
       const failed = jobs[0] ? failedCondition(jobs[0]) : undefined;
-      if (failed) problems.push(`${plan.kind}: the newest run ${jobs[0]!.metadata.name} failed (${failed.reason ?? 'Failed'}${failed.message ? `: ${failed.message}` : ''}); its logs: kubectl -n ${where} logs job/${jobs[0]!.metadata.name} --all-containers`);
+      if (failed) problems.push(`${plan.kind}: the newest run ${jobs[0]!.metadata.name} failed (${failed.reason ?? 'Failed'}${failed.message ? `: ${failed.message}` : ''}); its logs: kubectl -n ${plan.namespace} logs job/${jobs[0]!.metadata.name} --all-containers`);
       if (age === undefined) {
         const since = (now - created(cronJob)) / 1000;
         if (since > plan.allowedAgeSeconds) problems.push(`${plan.kind}: no good run in the ${hours(since)} since ${plan.job} was created (the schedule allows ${hours(plan.allowedAgeSeconds)})`);

@@ -4,7 +4,7 @@ import { configHash, cronJob, secretKeyRef } from '@groundwork/kube';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { ENV } from '../runner/settings.ts';
 import { MOUNTS, SECRETS, jobApp, namespaceOf } from '../names.ts';
-import { n8nEnv, postgresEnv } from '../config/env.ts';
+import { n8nEnv, postgresEnv, type Env } from '../config/env.ts';
 import { podSecurity, podVolumes, runnerContainer, scriptContainer } from '../config/pod.ts';
 import { DUMP_FILE } from '../scripts/postgres.ts';
 import { runnerFiles } from './runner.ts';
@@ -50,35 +50,37 @@ export function etcdBackup(cluster: LoadedCluster): object[] {
 }
 
 /**
- * A backup taken by a tool of the n8n instance in its own image (the first step, as a database client), then
- * stored by the runner: the shape of the database dump and of the n8n export.
+ * A backup taken by a database client in its tool's image (the first step), then stored by the runner: the
+ * shape of n8n's database dump and export, and of an app database's dump. `labels` let the database admit it.
  */
-function databaseBackup(cluster: LoadedCluster, kind: 'postgres' | 'n8n', options: { schedule: string; deadline: number; workSize: string; step: IContainer; stored: string }): object {
-  return cronJob(jobApp(cluster, BACKUP_JOBS[kind], 'backup'), {
+function databaseBackup(cluster: LoadedCluster, options: { job: string; kind: string; labels: Record<string, string>; schedule: string; deadline: number; workSize: string; step: IContainer; stored: string }): object {
+  return cronJob(jobApp(cluster, options.job, 'backup'), {
     schedule: options.schedule,
     activeDeadlineSeconds: options.deadline,
     pod: {
       security: podSecurity(),
-      labels: { ...N8N_DATABASE_CLIENT_LABELS },
+      labels: options.labels,
       annotations: annotations(cluster),
       volumes: podVolumes(cluster, options.workSize),
       initContainers: [options.step],
-      containers: [runnerContainer(cluster, 'store', ['store', kind, `${MOUNTS.work}/${options.stored}`])],
+      containers: [runnerContainer(cluster, 'store', ['store', options.kind, `${MOUNTS.work}/${options.stored}`])],
     },
   });
 }
 
+/** The dump step: pg_dump in the PostgreSQL image, as the role libpq's variables name. */
+const dumpStep = (env: Env) => scriptContainer('dump', 'postgres', 'postgres-dump.sh', env, { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' });
+
 export function postgresBackup(cluster: LoadedCluster): object[] {
-  const step = scriptContainer('dump', 'postgres', 'postgres-dump.sh', postgresEnv(), { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' });
   // Room for a dump and its encrypted copy: the database volume's size bounds both.
   const workSize = cluster.config.features.n8n.postgres.volumeSize;
-  return [databaseBackup(cluster, 'postgres', { schedule: cluster.config.features.dr.postgresSchedule, deadline: 3600, workSize, step, stored: DUMP_FILE })];
+  return [databaseBackup(cluster, { job: BACKUP_JOBS.postgres, kind: 'postgres', labels: { ...N8N_DATABASE_CLIENT_LABELS }, schedule: cluster.config.features.dr.postgresSchedule, deadline: 3600, workSize, step: dumpStep(postgresEnv()), stored: DUMP_FILE })];
 }
 
 export function n8nBackup(cluster: LoadedCluster): object[] {
   // n8n's CLI loads the whole application: the memory of an idle n8n process.
   const step = scriptContainer('export', 'n8n', 'n8n-export.sh', n8nEnv(cluster), { cpu: '100m', memory: '384Mi', memoryLimit: '1Gi' });
-  return [databaseBackup(cluster, 'n8n', { schedule: cluster.config.features.dr.n8nSchedule, deadline: 1800, workSize: '1Gi', step, stored: 'n8n' })];
+  return [databaseBackup(cluster, { job: BACKUP_JOBS.n8n, kind: 'n8n', labels: { ...N8N_DATABASE_CLIENT_LABELS }, schedule: cluster.config.features.dr.n8nSchedule, deadline: 1800, workSize: '1Gi', step, stored: 'n8n' })];
 }
 
 /**
@@ -87,27 +89,7 @@ export function n8nBackup(cluster: LoadedCluster): object[] {
  */
 export function appDatabaseBackup(cluster: LoadedCluster, plan: BackupPlan, app: AppSpec): object[] {
   const db = appDatabaseEndpoint(app);
-  const env = {
-    PGHOST: db.host,
-    PGPORT: String(db.port),
-    PGDATABASE: db.database,
-    PGUSER: db.user,
-    PGPASSWORD: secretKeyRef(SECRETS.appDatabase(app.name), 'password'),
-    [ENV.work]: MOUNTS.work,
-  };
-  const step = scriptContainer('dump', 'postgres', 'postgres-dump.sh', env, { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' });
-  return [
-    cronJob(jobApp(cluster, plan.job, 'backup'), {
-      schedule: plan.schedule,
-      activeDeadlineSeconds: 3600,
-      pod: {
-        security: podSecurity(),
-        labels: { [APP_DATABASE_CLIENT_LABEL]: app.name },
-        annotations: annotations(cluster),
-        volumes: podVolumes(cluster, app.database!.size),
-        initContainers: [step],
-        containers: [runnerContainer(cluster, 'store', ['store', plan.kind, `${MOUNTS.work}/${DUMP_FILE}`])],
-      },
-    }),
-  ];
+  const step = dumpStep(postgresEnv({ host: db.host, port: db.port, database: db.database, user: db.user, password: secretKeyRef(SECRETS.appDatabase(app.name), 'password') }));
+  // Room for a dump and its encrypted copy: the database volume's size bounds both.
+  return [databaseBackup(cluster, { job: plan.job, kind: plan.kind, labels: { [APP_DATABASE_CLIENT_LABEL]: app.name }, schedule: plan.schedule, deadline: 3600, workSize: app.database!.size, step, stored: DUMP_FILE })];
 }

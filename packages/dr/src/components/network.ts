@@ -54,8 +54,8 @@ export function network(cluster: LoadedCluster): object[] {
     );
   }
   for (const plan of backupPlan(cluster.config)) {
-    const app = cluster.config.apps?.find((a) => a.name === plan.app);
-    if (!app) continue;
+    const { app } = plan;
+    if (!app || plan.volume) continue;
     objects.push(
       networkPolicy(namespace, `${app.name}-database`, {
         pods: { [APP_DATABASE_CLIENT_LABEL]: app.name },

@@ -41,14 +41,26 @@ export function runnerEnv(cluster: LoadedCluster, options: { volumeTarget?: bool
   };
 }
 
-/** libpq's variables for the n8n database, as the n8n role (owner of everything in it, nothing more). */
-export function postgresEnv(): Env {
+/** Where a database is and who connects to it: the n8n database as the n8n role unless said otherwise. */
+export interface DatabaseClient {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Where its password comes from (a Secret key). */
+  password: ReturnType<typeof secretKeyRef>;
+}
+
+const N8N_CLIENT: DatabaseClient = { host: N8N_POSTGRES.host, port: N8N_POSTGRES.port, database: N8N_DATABASE.name, user: N8N_DATABASE.user, password: secretKeyRef(SECRETS.database.name, SECRETS.database.password) };
+
+/** libpq's variables for a database: n8n's, as the n8n role (owner of everything in it, nothing more), by default. */
+export function postgresEnv(client: DatabaseClient = N8N_CLIENT): Env {
   return {
-    PGHOST: N8N_POSTGRES.host,
-    PGPORT: String(N8N_POSTGRES.port),
-    PGDATABASE: N8N_DATABASE.name,
-    PGUSER: N8N_DATABASE.user,
-    PGPASSWORD: secretKeyRef(SECRETS.database.name, SECRETS.database.password),
+    PGHOST: client.host,
+    PGPORT: String(client.port),
+    PGDATABASE: client.database,
+    PGUSER: client.user,
+    PGPASSWORD: client.password,
     [ENV.work]: MOUNTS.work,
   };
 }

@@ -25,7 +25,7 @@ function tooOld(namespace: string, { kind, job, schedule, allowedAgeSeconds: lim
 /** Backups the dr layer takes: each one recent, and no failed backup job. */
 export function backupRules(cluster: LoadedCluster): RuleGroup {
   const { dr } = cluster.config.features;
-  const rules: AlertRule[] = backupPlan(cluster.config).map((plan) => tooOld(plan.namespace ?? dr.namespace, plan));
+  const rules: AlertRule[] = backupPlan(cluster.config).map((plan) => tooOld(plan.namespace, plan));
   // The Job's Failed condition (its retries are used up), as kube-prometheus alerts: kube_job_status_failed
   // counts failed pods, so a backup whose retry succeeded would fire too.
   const failed = (condition: string) => `kube_job_failed{job="kube-state-metrics",instance="kube-state-metrics.observability.svc:8080",namespace="${dr.namespace}",job_name="etcd-snapshot-29000000",condition="${condition}"}`;

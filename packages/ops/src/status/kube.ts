@@ -69,8 +69,7 @@ export async function collectBackups(api: KubeApi, cluster: LoadedCluster, ms: n
   const backups = await Promise.all(
     backupPlan(cluster.config).map(async (plan): Promise<BackupStatus> => {
       const base = { kind: plan.kind, cronJob: plan.job, schedule: plan.schedule, allowedAgeSeconds: plan.allowedAgeSeconds, suspended: false };
-      // An app's volume is archived from the app's namespace, where its claim is.
-      const namespace = plan.namespace ?? dr.namespace;
+      const { namespace } = plan;
       const cron = await within(ms, `get CronJob ${namespace}/${plan.job}`, api.get({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: plan.job, namespace } }));
       if (!cron) return { ...base, verdict: 'unhealthy', problem: `CronJob ${namespace}/${plan.job} does not exist (apply the dr layer)` };
       const suspended = record(cron.spec).suspend === true;

@@ -141,7 +141,7 @@ describe('gw-status on a live cluster', () => {
 
     // The dr layer's CronJobs, each last successful an hour ago (an app volume's in the app's namespace).
     for (const plan of backupPlan(cluster.config)) {
-      const namespace = plan.namespace ?? 'dr';
+      const { namespace } = plan;
       if (!(await client().get('v1', 'Namespace', namespace))) await client().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
       await client().create({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: plan.job, namespace, labels: layerLabels('dr') }, spec: { schedule: plan.schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'backup', image: 'stand-in/backup' }] } } } } } });
       await client().setStatus('batch/v1', 'CronJob', plan.job, namespace, { lastSuccessfulTime: new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z') });
