@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { readYamlText } from './yaml-text.ts';
 import { AppSchema, appHost, appProblems, type AppSpec } from './apps.ts';
 import { grafanaHost, n8nHost } from './derive.ts';
 import { findingsFromZod } from './issues.ts';
@@ -31,18 +31,12 @@ export function loadApps(dir: string, label: string, cluster: Cluster): { apps: 
       continue;
     }
     const name = entry.slice(0, -'.yaml'.length);
-    const doc = parseDocument(readFileSync(join(folder, entry), 'utf8'), { prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length) {
-      errors.push(...doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
+    const read = readYamlText(readFileSync(join(folder, entry), 'utf8'), file);
+    if (read.errors.length) {
+      errors.push(...read.errors);
       continue;
     }
-    let data: unknown;
-    try {
-      data = doc.toJS({ maxAliasCount: 50 }) ?? {};
-    } catch (error) {
-      errors.push(`${file}: (top level): YAML aliases expand too far (${(error as Error).message})`);
-      continue;
-    }
+    const data = read.data;
     const parsed = AppSchema.safeParse(data, { reportInput: true });
     if (!parsed.success) {
       errors.push(...findingsFromZod(parsed.error, AppSchema).map((f) => `${file}: ${f.path}: ${f.message}`));

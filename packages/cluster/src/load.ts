@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { ProblemList, UserError, clusterDir, workspaceRelative } from '@groundwork/kit';
 import { ClusterSchema, type Cluster } from './schema.ts';
 import { crossValidate, type Finding } from './validate.ts';
 import { findingsFromZod } from './issues.ts';
 import { loadApps } from './apps-load.ts';
+import { readYamlText } from './yaml-text.ts';
 
 export interface LoadedCluster {
   name: string;
@@ -30,24 +30,9 @@ export interface ValidationOutcome {
  */
 export function validateClusterText(text: string, label: string, folderName?: string): ValidationOutcome {
   const prefix = (f: Finding) => `${label}: ${f.path}: ${f.message}`;
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) {
-    return {
-      errors: doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return `${label}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`;
-      }),
-      warnings: [],
-    };
-  }
-  let data: unknown;
-  try {
-    // A few aliases are fine; a file whose aliases expand without bound (a "billion laughs") is refused.
-    data = doc.toJS({ maxAliasCount: 50 }) ?? {};
-  } catch (error) {
-    return { errors: [`${label}: (top level): YAML aliases expand too far (${(error as Error).message}); a cluster file needs no aliases, write the values out`], warnings: [] };
-  }
+  const read = readYamlText(text, label, '; a cluster file needs no aliases, write the values out');
+  if (read.errors.length) return { errors: read.errors, warnings: [] };
+  const data = read.data;
   const parsed = ClusterSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) return { errors: findingsFromZod(parsed.error, ClusterSchema).map(prefix), warnings: [] };
   const { errors, warnings } = crossValidate(parsed.data, folderName);
