@@ -5,11 +5,13 @@ import {
   container,
   deployment,
   disruptionBudget,
+  formatMemory,
   httpProbe,
   ingress,
   isolatedNamespace,
   meta,
   networkPolicy,
+  parseQuantity,
   peers,
   restrictedPodSecurity,
   secretKeyRef,
@@ -31,9 +33,7 @@ export const metricsPort = (spec: AppSpec) => (spec.metrics ? (spec.metrics.port
 
 /** Twice the request unless given: room for a burst, still a limit the kernel enforces. */
 function memoryLimit(spec: AppSpec): string {
-  if (spec.resources.memoryLimit) return spec.resources.memoryLimit;
-  const [, amount, unit] = /^(\d+)(Mi|Gi)$/.exec(spec.resources.memory)!;
-  return `${Number(amount) * 2}${unit}`;
+  return spec.resources.memoryLimit ?? formatMemory(parseQuantity(spec.resources.memory) * 2);
 }
 
 /** HTTP checks on `health.path`, else "the port accepts connections"; none without a port (verify says so). */

@@ -1,6 +1,6 @@
 import type { AppSpec, BackupPlan, LoadedCluster } from '@groundwork/cluster';
 import { appVolumeClaim } from '@groundwork/apps';
-import { container, cronJob, networkPolicy, restrictedPodSecurity } from '@groundwork/kube';
+import { container, cronJob, formatMemory, networkPolicy, parseQuantity, restrictedPodSecurity } from '@groundwork/kube';
 import { MOUNTS, RUNNER_CONFIG } from '../names.ts';
 import { runnerMount, runnerContainer, workMount } from '../config/pod.ts';
 import { IMAGES } from '../versions.ts';
@@ -49,16 +49,11 @@ function volumeBackup(cluster: LoadedCluster, app: AppSpec, plan: BackupPlan): o
       volumes: [
         { name: runnerMount.name, configMap: { name: RUNNER_CONFIG, defaultMode: 0o444 } },
         // Room for the archive and its encrypted copy: twice the claim at most.
-        { name: workMount.name, emptyDir: { sizeLimit: doubled(volume.size) } },
+        { name: workMount.name, emptyDir: { sizeLimit: formatMemory(parseQuantity(volume.size) * 2) } },
         { name: 'source', persistentVolumeClaim: { claimName: appVolumeClaim(app, plan.volume!), readOnly: true } },
       ],
       initContainers: [archive],
       containers: [runnerContainer(cluster, 'store', ['store', plan.kind, `${MOUNTS.work}/${ARCHIVE}`], { volumeTarget: false })],
     },
   });
-}
-
-function doubled(size: string): string {
-  const [, amount, unit] = /^(\d+)(Mi|Gi|Ti)$/.exec(size)!;
-  return `${Number(amount) * 2}${unit}`;
 }
