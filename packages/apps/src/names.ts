@@ -1,9 +1,9 @@
 import type { AppSpec } from '@groundwork/cluster';
-import { imageTag, selectorLabels, type App } from '@groundwork/kube';
+import { POSTGRES_PORT, imageTag, selectorLabels, type App } from '@groundwork/kube';
 import { IMAGES } from './versions.ts';
 
 export const LAYER = 'apps';
-export const POSTGRES_PORT = 5432;
+export { POSTGRES_PORT };
 
 /** The label dr's dump job for an app carries (value: the app's name); the app's database admits it. */
 export const APP_DATABASE_CLIENT_LABEL = 'groundwork.dev/app-database-client';

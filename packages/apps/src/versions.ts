@@ -5,6 +5,3 @@
 export const IMAGES = {
   postgres: 'docker.io/library/postgres:17.10-bookworm',
 } as const;
-
-/** The postgres user of the official (Debian) image. */
-export const POSTGRES_USER = 999;

@@ -6,6 +6,7 @@ export * from './build/labels.ts';
 export * from './build/security.ts';
 export * from './build/container.ts';
 export * from './build/workloads.ts';
+export * from './build/postgres.ts';
 export * from './build/service.ts';
 export * from './build/rbac.ts';
 export * from './build/namespace.ts';

@@ -1,10 +1,7 @@
 import type { AppSpec, LoadedCluster } from '@groundwork/cluster';
-import { ANNOTATIONS, container, execProbe, networkPolicy, peers, secretKeyRef, selectorLabels, service, statefulSet, tcp } from '@groundwork/kube';
+import { networkPolicy, peers, postgresStatefulSet, secretKeyRef, selectorLabels, service, tcp } from '@groundwork/kube';
 import { APP_DATABASE_CLIENT_LABEL, POSTGRES_PORT, SECRETS, appOf, databaseEndpoint, databaseOf } from '../names.ts';
-import { IMAGES, POSTGRES_USER } from '../versions.ts';
-
-const PGDATA = '/var/lib/postgresql/data/pgdata';
-const READY = ['pg_isready', '--host=127.0.0.1', `--port=${POSTGRES_PORT}`, '--quiet'];
+import { IMAGES } from '../versions.ts';
 
 /**
  * What the app is told about its database: libpq's variables, and DATABASE_URL built from them (the kubelet
@@ -42,43 +39,17 @@ export function databaseObjects(cluster: LoadedCluster, spec: AppSpec): object[]
       egress: [],
     }),
     service(db, { ports: [{ name: 'postgres', port: POSTGRES_PORT }] }),
-    statefulSet(db, {
-      replicas: 1,
-      annotations: { [ANNOTATIONS.singleReplicaReason]: `${spec.name} waits for its database while it restarts; the data stays on its volume${spec.database?.backup && cluster.config.features.dr.enabled ? ' and dr dumps it' : ''}` },
-      volumeClaims: [{ name: 'data', size: spec.database!.size }],
-      pod: {
-        security: { runAsNonRoot: true, runAsUser: POSTGRES_USER, runAsGroup: POSTGRES_USER, fsGroup: POSTGRES_USER, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [
-          container({
-            name: 'postgres',
-            image: IMAGES.postgres,
-            env: {
-              PGDATA,
-              POSTGRES_USER: spec.name,
-              POSTGRES_DB: spec.name,
-              POSTGRES_PASSWORD: secretKeyRef(password.name, password.key),
-              POSTGRES_INITDB_ARGS: '--data-checksums',
-            },
-            ports: { postgres: POSTGRES_PORT },
-            resources: { cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' },
-            startup: execProbe(READY, { periodSeconds: 5, failureThreshold: 120 }),
-            readiness: execProbe(READY, { periodSeconds: 10 }),
-            liveness: execProbe(READY, { periodSeconds: 30, failureThreshold: 6 }),
-            // A fast shutdown rolls back open transactions instead of waiting for pooled connections to close.
-            lifecycle: { preStop: { exec: { command: ['pg_ctl', 'stop', `--pgdata=${PGDATA}`, '--mode=fast', '--wait'] } } },
-            mounts: [
-              { name: 'data', mountPath: '/var/lib/postgresql/data' },
-              { name: 'run', mountPath: '/var/run/postgresql' },
-              { name: 'tmp', mountPath: '/tmp' },
-            ],
-          }),
-        ],
-        volumes: [
-          { name: 'run', emptyDir: {} },
-          { name: 'tmp', emptyDir: {} },
-        ],
-        spec: { terminationGracePeriodSeconds: 60 },
+    postgresStatefulSet(db, {
+      image: IMAGES.postgres,
+      singleReplicaReason: `${spec.name} waits for its database while it restarts; the data stays on its volume${spec.database?.backup && cluster.config.features.dr.enabled ? ' and dr dumps it' : ''}`,
+      volumeSize: spec.database!.size,
+      env: {
+        POSTGRES_USER: spec.name,
+        POSTGRES_DB: spec.name,
+        POSTGRES_PASSWORD: secretKeyRef(password.name, password.key),
+        POSTGRES_INITDB_ARGS: '--data-checksums',
       },
+      resources: { cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' },
     }),
   ];
 }

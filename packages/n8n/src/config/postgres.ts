@@ -2,7 +2,7 @@ import type { LoadedCluster } from '@groundwork/cluster';
 import { DATABASE } from '../names.ts';
 
 /** Where the official image keeps its data: a subfolder, so the volume's own root (lost+found) stays out of it. */
-export const PGDATA = '/var/lib/postgresql/data/pgdata';
+export { POSTGRES_DATA as PGDATA } from '@groundwork/kube';
 export const INIT_DIR = '/docker-entrypoint-initdb.d';
 export const INIT_SCRIPT = 'create-n8n-role.sh';
 
