@@ -20,6 +20,9 @@ import type { TestStore } from '../test/s3.ts';
  * encrypted with the instance key; the n8n-restore Job's pod imports them into a fresh instance, where the
  * key from SOPS opens the credentials again. An instance with nothing to export is a good backup, not a failure.
  */
+/** Each test runs the real n8n CLI (the first on a fresh database runs every migration): slow on a busy 2-core machine. */
+const N8N_CLI_MS = 240_000;
+
 describe(`n8n exports with the real n8n ${IMAGES.n8n.split(':').pop()}`, () => {
   const dir = scratchDir('gw-dr-n8n-');
   chmodSync(dir, 0o711);
@@ -98,7 +101,7 @@ describe(`n8n exports with the real n8n ${IMAGES.n8n.split(':').pop()}`, () => {
     expect(run.containers[0]!.log).toContain('no workflows in this instance');
     expect(run.containers[0]!.log).toContain('no credentials in this instance');
     expect(run.containers[1]!.log).toContain('checked n8n export, 0 workflows, 0 credentials (encrypted)');
-  });
+  }, N8N_CLI_MS);
 
   it('exports the workflows and credentials, the credentials still encrypted with the instance key', async () => {
     const run = await timed('export pod (n8n export ×2, encrypt, upload)', () => exportPod(source, 'export'));
@@ -114,7 +117,7 @@ describe(`n8n exports with the real n8n ${IMAGES.n8n.split(':').pop()}`, () => {
     const credentials = readFileSync(join(out, 'credentials.json'), 'utf8');
     expect(JSON.parse(credentials)[0]).toMatchObject({ id: 'gwDrCredential01', name: 'Report API', type: 'httpHeaderAuth', data: expect.stringMatching(/^U2FsdGVkX1/) });
     expect(credentials).not.toContain('report-api-token-42');
-  });
+  }, N8N_CLI_MS);
 
   it('imports them into a fresh instance with the restore Job\'s pod, where the key from SOPS opens the credentials', async () => {
     const run = { namespace: 'dr', name: 'n8n-restore-test', at: 'latest' };
@@ -139,5 +142,5 @@ describe(`n8n exports with the real n8n ${IMAGES.n8n.split(':').pop()}`, () => {
     const decrypted = n8n(fresh, ['export:credentials', '--all', '--decrypted', `--output=${join(dir, 'decrypted.json')}`]);
     expect(decrypted.code, decrypted.log).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'decrypted.json'), 'utf8'))[0].data).toEqual({ name: 'X-Token', value: 'report-api-token-42' });
-  });
+  }, N8N_CLI_MS);
 });
